@@ -1,0 +1,91 @@
+# Tier0 — the two front-door commands are `make run` and `make test`.
+# Every target sets up what it needs; stamp files make a second run take seconds.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+RASA_VENV  := .venvs/rasa
+APP_VENV   := .venvs/app
+RASA_PY    := $(RASA_VENV)/bin/python
+APP_PY     := $(APP_VENV)/bin/python
+RASA_STAMP := $(RASA_VENV)/.installed
+APP_STAMP  := $(APP_VENV)/.installed
+WEB_STAMP  := web/node_modules/.installed
+MODEL      := models/nimbus.tar.gz
+KB_STAMP   := var/kb_index/.built
+# pip's machine-wide config names local indexes that lack most packages; hide that noise.
+PIP_QUIET  := 2>&1 | grep -v "is ignored: it is neither a file nor a directory" ; exit $${PIPESTATUS[0]}
+
+export RASA_TELEMETRY_ENABLED := false
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PYTHONPATH := $(CURDIR)
+
+TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null)
+KB_INPUTS       := $(shell find kb/articles -name '*.md' 2>/dev/null) $(wildcard kb_index/*.py)
+
+.PHONY: help setup run test lint train index bench clean
+
+help:
+	@echo "make run     set up what is missing, train/index what changed, start the stack"
+	@echo "make test    set up what is missing and run every test"
+	@echo "make bench   benchmarks (figures in bench/results/)"
+	@echo "make train | make index | make lint | make lock | make clean"
+
+# --- environments (fully pinned lock files, hashes checked) -------------------
+$(RASA_STAMP): requirements/rasa.lock scripts/find-python310.sh
+	@py310="$$(scripts/find-python310.sh)" || exit 1; \
+	 echo "==> Rasa environment (Python 3.10 at $$py310)"; \
+	 [ -x $(RASA_PY) ] || "$$py310" -m venv $(RASA_VENV)
+	@$(RASA_PY) -m pip install -q --require-hashes --no-deps -r requirements/rasa.lock $(PIP_QUIET)
+	@touch $@
+
+$(APP_STAMP): requirements/app.lock
+	@echo "==> App environment (Python 3.11: action server, kb_index, handoff_api, tests)"
+	@[ -x $(APP_PY) ] || python3.11 -m venv $(APP_VENV)
+	@$(APP_PY) -m pip install -q --require-hashes --no-deps -r requirements/app.lock $(PIP_QUIET)
+	@touch $@
+
+$(WEB_STAMP): web/package.json web/package-lock.json
+	@echo "==> Browser libraries (npm ci)"
+	@cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(RASA_STAMP) $(APP_STAMP) $(WEB_STAMP)
+	@$(APP_PY) scripts/ensure_env.py
+
+# Re-lock after editing requirements/*.in (needs the registry; uv resolves in seconds).
+lock: $(APP_STAMP)
+	$(APP_VENV)/bin/uv pip compile requirements/rasa.in --python-version 3.10 --python-platform x86_64-manylinux_2_28 --generate-hashes -o requirements/rasa.lock
+	$(APP_VENV)/bin/uv pip compile requirements/app.in --python-version 3.11 --python-platform x86_64-manylinux_2_28 --find-links /opt/wheels --generate-hashes -o requirements/app.lock
+
+# --- model and index: rebuilt only when their inputs changed ----------------
+$(MODEL): $(RASA_STAMP) $(TRAINING_INPUTS)
+	@echo "==> Training the Rasa model (training data or config changed)"
+	@$(RASA_VENV)/bin/rasa train --data bot/data --fixed-model-name nimbus --out models --quiet
+	@touch $@
+
+$(KB_STAMP): $(APP_STAMP) $(KB_INPUTS)
+	@echo "==> Building the KB index (articles changed)"
+	@set -a; [ -f .env ] && . ./.env; set +a; $(APP_PY) -m kb_index build --quiet
+	@touch $@
+
+train: $(MODEL)
+index: $(KB_STAMP)
+
+# --- the two front-door commands ----------------------------------------------
+run: setup train index
+	@mkdir -p var
+	@source scripts/stack_env.sh && exec $(APP_VENV)/bin/honcho -f Procfile start
+
+test: setup
+	@$(APP_PY) -m pytest
+
+lint: $(APP_STAMP)
+	@$(APP_VENV)/bin/ruff check .
+
+bench: setup
+	@$(APP_PY) -m bench.latency
+
+clean:
+	rm -rf var models .cache

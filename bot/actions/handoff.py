@@ -1,0 +1,91 @@
+"""Hand the conversation to a person: create a ticket that carries the whole conversation."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.settings import get_settings
+from bot.actions.transcript import customer_email, transcript_from_tracker
+
+log = logging.getLogger(__name__)
+
+REASON_BY_INTENT = {
+    "request_human": "customer_asked",
+    "complain": "customer_frustrated",
+    "nlu_fallback": "low_confidence",
+}
+REASON_TEXT = {
+    "customer_asked": "Customer asked for a person",
+    "customer_frustrated": "Customer is frustrated",
+    "low_confidence": "The bot did not understand the customer",
+    "no_kb_answer": "No knowledge-base article answered the question",
+    "repeated_failure": "Troubleshooting did not solve the problem",
+    "account_action": "The account action needs a person",
+}
+
+
+def escalation_reason(tracker: Tracker) -> str:
+    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    if intent in ("complain",):
+        return REASON_BY_INTENT[intent]
+    return tracker.get_slot("handoff_reason") or REASON_BY_INTENT.get(intent or "", "customer_asked")
+
+
+def build_ticket(tracker: Tracker) -> dict[str, Any]:
+    transcript = transcript_from_tracker(tracker)
+    reason = escalation_reason(tracker)
+    customer_lines = [t for t in transcript if t["sender"] == "customer"]
+    problem = next(
+        (t["text"] for t in customer_lines if t.get("intent") not in ("greet", "request_human", None)),
+        customer_lines[0]["text"] if customer_lines else "",
+    )
+    slots = {k: v for k, v in tracker.current_slot_values().items() if v not in (None, [], "")}
+    return {
+        "conversation_id": tracker.sender_id,
+        "reason": reason,
+        "summary": f'{REASON_TEXT[reason]}. Problem as stated: "{problem[:300]}"',
+        "customer_email": customer_email(tracker),
+        "transcript": transcript,
+        "slots": slots,
+        "steps_tried": [],
+        "kb_articles": list(tracker.get_slot("kb_articles_shown") or []),
+    }
+
+
+class ActionHandoff(Action):
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        settings = get_settings()
+        ticket = build_ticket(tracker)
+        try:
+            async with httpx.AsyncClient(timeout=settings.handoff_timeout_seconds) as client:
+                response = await client.post(
+                    f"{settings.handoff_api_url}/api/tickets",
+                    json=ticket,
+                    headers={"Authorization": f"Bearer {settings.handoff_bot_token}"},
+                )
+                response.raise_for_status()
+        except httpx.HTTPError as exc:
+            # Issue 5 adds a durable outbox; until then the customer is told plainly.
+            log.error("handoff failed: %s", exc)
+            dispatcher.utter_message(
+                text="I'm sorry, I couldn't reach our ticket system just now, so no ticket was created. "
+                "Please try again in a few minutes."
+            )
+            return []
+        ticket_id = response.json()["id"]
+        dispatcher.utter_message(
+            text=f"I've passed this to our support team. Your ticket number is {ticket_id}. "
+            "A person will read the whole conversation, so you won't need to repeat yourself."
+        )
+        return [SlotSet("handoff_ticket_id", ticket_id), SlotSet("handoff_reason", None)]

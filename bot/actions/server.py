@@ -1,0 +1,44 @@
+"""Run the action server: `python -m bot.actions.server`.
+
+Our own entry point instead of `rasa_sdk`'s CLI so that the KB model and index are loaded once,
+before the port opens (a ready port means a warm server), in a single process: Sanic's worker
+processes and torch's multiprocessing start method do not mix.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from rasa_sdk.endpoint import create_app
+from rasa_sdk.executor import ActionExecutor
+
+from bot.actions.settings import get_settings
+
+log = logging.getLogger("bot.actions.server")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    executor = ActionExecutor()
+    executor.register_package("bot.actions")
+    app = create_app(executor)
+
+    @app.before_server_start
+    async def warm_up(_app, _loop) -> None:  # noqa: ANN001
+        from bot.actions.kb import get_searcher
+
+        log.info("warming up the KB model and index")
+        get_searcher().warm_up()
+
+    app.run(
+        host=settings.action_host,
+        port=settings.action_port,
+        single_process=True,
+        access_log=False,
+        motd=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""Turn a Rasa tracker into the transcript a human agent reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rasa_sdk import Tracker
+
+
+def _time(event: dict[str, Any]) -> str:
+    ts = event.get("timestamp") or 0.0
+    return dt.datetime.fromtimestamp(ts, tz=dt.timezone.utc).isoformat()
+
+
+def transcript_from_tracker(tracker: Tracker) -> list[dict[str, Any]]:
+    """Every customer and bot turn of the conversation, in order."""
+    turns: list[dict[str, Any]] = []
+    for event in tracker.events:
+        kind = event.get("event")
+        if kind == "user":
+            parse = event.get("parse_data") or {}
+            intent = parse.get("intent") or {}
+            turns.append(
+                {
+                    "time": _time(event),
+                    "sender": "customer",
+                    "text": event.get("text") or "",
+                    "intent": intent.get("name"),
+                    "confidence": intent.get("confidence"),
+                    "entities": [
+                        {"entity": e.get("entity"), "value": e.get("value")} for e in parse.get("entities") or []
+                    ],
+                }
+            )
+        elif kind == "bot" and (event.get("text") or (event.get("data") or {}).get("buttons")):
+            turns.append({"time": _time(event), "sender": "bot", "text": event.get("text") or ""})
+    return turns
+
+
+def customer_email(tracker: Tracker) -> str | None:
+    return tracker.get_slot("email")

@@ -1,0 +1,1 @@
+"""Handoff service: tickets from the bot, pages for customers and staff."""

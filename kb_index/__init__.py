@@ -1,0 +1,1 @@
+"""Knowledge-base index: load Markdown articles, chunk, embed, store in FAISS, search."""

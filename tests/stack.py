@@ -1,0 +1,243 @@
+"""Start the real processes (Rasa, action server, handoff API) on free ports, for tests and benchmarks."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+RASA_BIN = ROOT / ".venvs/rasa/bin/rasa"
+APP_PY = ROOT / ".venvs/app/bin/python"
+MODEL_CACHE = ROOT / ".cache/test-models"
+INDEX_CACHE = ROOT / ".cache/test-kb-index"
+# Fewer epochs keep training for tests short; the production config stays untouched.
+TEST_EPOCHS = {"DIETClassifier": 60, "TEDPolicy": 20}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _training_files() -> list[Path]:
+    return [ROOT / "config.yml", ROOT / "domain.yml", *sorted((ROOT / "bot/data").rglob("*.yml"))]
+
+
+def test_config() -> dict:
+    config = yaml.safe_load((ROOT / "config.yml").read_text())
+    for part in config["pipeline"] + config["policies"]:
+        if part["name"] in TEST_EPOCHS:
+            part["epochs"] = TEST_EPOCHS[part["name"]]
+    return config
+
+
+def model_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in _training_files():
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    digest.update(repr(TEST_EPOCHS).encode())
+    return digest.hexdigest()[:16]
+
+
+def trained_test_model() -> Path:
+    """A model trained on the current data with test epochs, cached by fingerprint."""
+    fingerprint = model_fingerprint()
+    model = MODEL_CACHE / f"{fingerprint}.tar.gz"
+    if model.exists():
+        return model
+    MODEL_CACHE.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "config.yml"
+        config.write_text(yaml.safe_dump(test_config(), sort_keys=False))
+        subprocess.run(
+            [
+                str(RASA_BIN),
+                "train",
+                "--config",
+                str(config),
+                "--domain",
+                str(ROOT / "domain.yml"),
+                "--data",
+                str(ROOT / "bot/data"),
+                "--out",
+                str(MODEL_CACHE),
+                "--fixed-model-name",
+                fingerprint,
+                "--quiet",
+            ],
+            cwd=ROOT,
+            check=True,
+            env=base_env(),
+        )
+    for old in MODEL_CACHE.glob("*.tar.gz"):  # keep the cache small
+        if old != model and time.time() - old.stat().st_mtime > 3600:
+            old.unlink()
+    return model
+
+
+def built_test_index() -> Path:
+    """The KB index of the current articles (incremental rebuild keeps this fast)."""
+    subprocess.run(
+        [str(APP_PY), "-m", "kb_index", "build", "--quiet", "--out", str(INDEX_CACHE)],
+        cwd=ROOT,
+        check=True,
+        env=base_env(),
+        stdout=subprocess.DEVNULL,
+    )
+    return INDEX_CACHE
+
+
+def base_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "HANDOFF_", "RASA_", "ACTION_"))}
+    env.update(
+        RASA_TELEMETRY_ENABLED="false",
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        OMP_NUM_THREADS="1",
+        PYTHONPATH=str(ROOT),
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+@dataclass
+class Stack:
+    workdir: Path
+    rasa_url: str
+    action_url: str
+    handoff_url: str
+    bot_token: str
+    env: dict[str, str]
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def say(self, sender: str, text: str, timeout: float = 30) -> list[dict]:
+        r = httpx.post(
+            f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=timeout
+        )
+        r.raise_for_status()
+        return r.json()
+
+    def log(self, name: str) -> str:
+        path = self.workdir / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self, name: str) -> None:
+        proc = self.processes.pop(name, None)
+        if proc and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _wait_ready(stack: Stack, name: str, url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    proc = stack.processes[name]
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode}:\n{stack.log(name)[-4000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{name} not ready after {timeout:.0f}s:\n{stack.log(name)[-4000:]}")
+
+
+@contextmanager
+def running_stack(model: Path, kb_index: Path, extra_env: dict[str, str] | None = None):
+    """All three processes on free ports with their own databases in a temporary folder."""
+    workdir = Path(tempfile.mkdtemp(prefix="tier0-stack-"))
+    ports = {name: free_port() for name in ("rasa", "actions", "handoff")}
+    token = "test-bot-token"
+    env = (
+        base_env()
+        | {
+            "RASA_HOST": "127.0.0.1",
+            "RASA_PORT": str(ports["rasa"]),
+            "ACTION_HOST": "127.0.0.1",
+            "ACTION_PORT": str(ports["actions"]),
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ports['actions']}/webhook",
+            "HANDOFF_API_URL": f"http://127.0.0.1:{ports['handoff']}",
+            "HELP_SITE_URL": f"http://127.0.0.1:{ports['handoff']}",
+            "RASA_PUBLIC_URL": f"http://127.0.0.1:{ports['rasa']}",
+            "HANDOFF_BOT_TOKEN": token,
+            "DATABASE_URL": f"sqlite:///{workdir}/handoff.db",
+            "TRACKER_DB_URL": f"sqlite:///{workdir}/tracker.db",
+            "KB_INDEX_DIR": str(kb_index),
+            "WEB_VENDOR_DIR": str(ROOT / "web/node_modules"),
+            "KB_SOURCE_DIR": str(ROOT / "kb/articles"),
+        }
+        | (extra_env or {})
+    )
+    stack = Stack(
+        workdir,
+        f"http://127.0.0.1:{ports['rasa']}",
+        f"http://127.0.0.1:{ports['actions']}",
+        f"http://127.0.0.1:{ports['handoff']}",
+        token,
+        env,
+    )
+    commands = {
+        "handoff": [
+            str(APP_PY),
+            "-m",
+            "uvicorn",
+            "--factory",
+            "handoff_api.main:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(ports["handoff"]),
+            "--no-access-log",
+        ],
+        "actions": [str(APP_PY), "-m", "bot.actions.server"],
+        "rasa": [
+            str(RASA_BIN),
+            "run",
+            "--model",
+            str(model),
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(ports["rasa"]),
+            "--credentials",
+            str(ROOT / "credentials.yml"),
+            "--endpoints",
+            str(ROOT / "endpoints.yml"),
+            "--cors",
+            "*",
+        ],
+    }
+    try:
+        for name, cmd in commands.items():
+            log = open(workdir / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
+            # cwd is the work folder so that no process reads the developer's .env by accident.
+            stack.processes[name] = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+        _wait_ready(stack, "handoff", f"{stack.handoff_url}/readyz", 60)
+        _wait_ready(stack, "actions", f"{stack.action_url}/health", 120)
+        _wait_ready(stack, "rasa", f"{stack.rasa_url}/", 240)
+        yield stack
+    finally:
+        for name in list(stack.processes):
+            stack.stop(name)
+        if os.environ.get("TIER0_KEEP_STACK_LOGS"):
+            print(f"stack logs kept in {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
