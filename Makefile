@@ -84,7 +84,7 @@ test: setup
 lint: $(APP_STAMP)
 	@$(APP_VENV)/bin/ruff check .
 
-bench: setup
+bench: setup train index
 	@$(APP_PY) -m bench.latency
 
 clean:

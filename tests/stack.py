@@ -23,7 +23,7 @@ APP_PY = ROOT / ".venvs/app/bin/python"
 MODEL_CACHE = ROOT / ".cache/test-models"
 INDEX_CACHE = ROOT / ".cache/test-kb-index"
 # Fewer epochs keep training for tests short; the production config stays untouched.
-TEST_EPOCHS = {"DIETClassifier": 60, "TEDPolicy": 20}
+TEST_EPOCHS = {"DIETClassifier": 30, "TEDPolicy": 20}
 
 
 def free_port() -> int:
@@ -145,7 +145,7 @@ class Stack:
                 proc.kill()
 
 
-def _wait_ready(stack: Stack, name: str, url: str, timeout: float) -> None:
+def wait_ready(stack: Stack, name: str, url: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     proc = stack.processes[name]
     while time.monotonic() < deadline:
@@ -230,9 +230,9 @@ def running_stack(model: Path, kb_index: Path, extra_env: dict[str, str] | None 
             log = open(workdir / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
             # cwd is the work folder so that no process reads the developer's .env by accident.
             stack.processes[name] = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
-        _wait_ready(stack, "handoff", f"{stack.handoff_url}/readyz", 60)
-        _wait_ready(stack, "actions", f"{stack.action_url}/health", 120)
-        _wait_ready(stack, "rasa", f"{stack.rasa_url}/", 240)
+        wait_ready(stack, "handoff", f"{stack.handoff_url}/readyz", 60)
+        wait_ready(stack, "actions", f"{stack.action_url}/health", 120)
+        wait_ready(stack, "rasa", f"{stack.rasa_url}/", 240)
         yield stack
     finally:
         for name in list(stack.processes):
