@@ -40,15 +40,21 @@ def split_sections(body: str) -> list[tuple[str, str]]:
 
 
 def _sentences(text: str) -> list[str]:
-    # Numbered steps and bullets are sentences of their own, whatever their punctuation.
+    """Sentences in order; one that starts a new line (a step, a bullet) keeps a leading newline,
+    so a passage shown to the customer keeps its list layout."""
     pieces: list[str] = []
     for line in text.splitlines():
         line = line.strip()
         if not line:
             continue
         doc = _sentencizer()(line)
-        pieces.extend(s.text.strip() for s in doc.sents if s.text.strip())
+        sentences = [s.text.strip() for s in doc.sents if s.text.strip()]
+        pieces.extend(("\n" if i == 0 else "") + s for i, s in enumerate(sentences))
     return pieces
+
+
+def _join(sentences: list[str]) -> str:
+    return " ".join(sentences).replace(" \n", "\n").strip()
 
 
 def chunk_article(article: Article, chunk_words: int, overlap_words: int) -> list[Chunk]:
@@ -60,7 +66,7 @@ def chunk_article(article: Article, chunk_words: int, overlap_words: int) -> lis
             window.append(sentence)
             fresh += 1
             if sum(len(s.split()) for s in window) >= chunk_words:
-                chunks.append(Chunk(article.id, section, " ".join(window)))
+                chunks.append(Chunk(article.id, section, _join(window)))
                 # Carry the last sentences over so a step is never cut from its context;
                 # never the whole window, so every chunk adds something new.
                 tail: list[str] = []
@@ -70,7 +76,7 @@ def chunk_article(article: Article, chunk_words: int, overlap_words: int) -> lis
                     tail.insert(0, s)
                 window, fresh = tail, 0
         if fresh:
-            chunks.append(Chunk(article.id, section, " ".join(window)))
+            chunks.append(Chunk(article.id, section, _join(window)))
     return chunks
 
 
