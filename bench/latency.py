@@ -26,7 +26,7 @@ KB = [
     "how do I share a folder with my team",
     "how can I export all my data",
     "where is my data stored",
-    "when is a human available for support",
+    "what are your support opening hours",
     "how do I get notifications on my phone",
     "how do I restore a file I deleted",
     "what are the system requirements for the desktop app",

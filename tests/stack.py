@@ -19,6 +19,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 RASA_BIN = ROOT / ".venvs/rasa/bin/rasa"
+RASA_PY = ROOT / ".venvs/rasa/bin/python"
 APP_PY = ROOT / ".venvs/app/bin/python"
 MODEL_CACHE = ROOT / ".cache/test-models"
 INDEX_CACHE = ROOT / ".cache/test-kb-index"
@@ -163,6 +164,7 @@ def wait_ready(stack: Stack, name: str, url: str, timeout: float) -> None:
 @contextmanager
 def running_stack(model: Path, kb_index: Path, extra_env: dict[str, str] | None = None):
     """All three processes on free ports with their own databases in a temporary folder."""
+    model, kb_index = model.resolve(), kb_index.resolve()  # the processes run in a temporary folder
     workdir = Path(tempfile.mkdtemp(prefix="tier0-stack-"))
     ports = {name: free_port() for name in ("rasa", "actions", "handoff")}
     token = "test-bot-token"
@@ -209,7 +211,9 @@ def running_stack(model: Path, kb_index: Path, extra_env: dict[str, str] | None 
         ],
         "actions": [str(APP_PY), "-m", "bot.actions.server"],
         "rasa": [
-            str(RASA_BIN),
+            str(RASA_PY),
+            "-m",
+            "bot.rasa_launcher",
             "run",
             "--model",
             str(model),

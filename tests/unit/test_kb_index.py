@@ -206,3 +206,10 @@ def test_shipped_articles_are_valid() -> None:
     assert len(articles) >= 45
     for a in articles:
         assert a.path.stem == a.id and a.url == f"/help/articles/{a.id}"
+
+
+def test_a_hub_model_name_is_refused_not_downloaded() -> None:
+    from kb_index.embedding import Embedder, ModelNotFoundError
+
+    with pytest.raises(ModelNotFoundError, match="never downloaded"):
+        Embedder("sentence-transformers/all-MiniLM-L6-v2").encode(["hello"])
