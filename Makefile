@@ -51,6 +51,14 @@ $(WEB_STAMP): web/package.json web/package-lock.json
 	@cd web && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# Browser tests drive Debian's Chromium (never a browser download).
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	@echo "==> Chromium for the browser tests (Debian package)"
+	@if [ "$$(id -u)" = 0 ]; then \
+	   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	 else echo "The browser tests need Chromium: sudo apt-get install chromium (or set CHROMIUM=/path)" >&2; exit 1; fi
+
 setup: $(RASA_STAMP) $(APP_STAMP) $(WEB_STAMP)
 	@$(APP_PY) scripts/ensure_env.py
 
@@ -78,8 +86,8 @@ run: setup train index
 	@mkdir -p var
 	@source scripts/stack_env.sh && exec $(APP_VENV)/bin/honcho -f Procfile start
 
-test: setup
-	@$(APP_PY) -m pytest
+test: setup $(CHROMIUM)
+	@CHROMIUM=$(CHROMIUM) $(APP_PY) -m pytest
 
 lint: $(APP_STAMP)
 	@$(APP_VENV)/bin/ruff check .

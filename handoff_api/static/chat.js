@@ -4,7 +4,23 @@
   "use strict";
   var LINK = /\[([^\]]+)\]\(((?:https?:\/\/|\/)[^\s)]+)\)|(https?:\/\/[^\s)]+)/g;
 
+  var BOLD = /\*\*([^*]+)\*\*/g;
+
+  // **bold** and links only; everything else stays literal text.
   function appendText(el, text) {
+    var last = 0, m;
+    BOLD.lastIndex = 0;
+    while ((m = BOLD.exec(text)) !== null) {
+      appendLinks(el, text.slice(last, m.index));
+      var strong = document.createElement("strong");
+      appendLinks(strong, m[1]);
+      el.appendChild(strong);
+      last = BOLD.lastIndex;
+    }
+    appendLinks(el, text.slice(last));
+  }
+
+  function appendLinks(el, text) {
     var last = 0, m;
     LINK.lastIndex = 0;
     while ((m = LINK.exec(text)) !== null) {
