@@ -100,6 +100,7 @@ bench-latency: setup train index
 # Retrieval quality and speed on our KB and on ../shared/datasets (StackFAQ, E-Manual QA).
 bench-kb: setup
 	@OMP_NUM_THREADS=1 $(APP_PY) -m bench.kb
+	@OMP_NUM_THREADS=1 $(APP_PY) -m bench.kb_scale
 
 clean:
 	rm -rf var models .cache

@@ -1,0 +1,105 @@
+"""FAISS search latency and memory at 10k, 100k and 1M chunks, exact (flat) vs approximate (HNSW).
+
+Vectors are semi-real: the demo KB's passage vectors plus Gaussian noise, renormalised, so the
+neighbourhood structure resembles real MiniLM vectors; queries are the embedded questions of
+kb/eval/questions.tsv. Writes bench/results/kb_scale.json.
+
+    .venvs/app/bin/python -m bench.kb_scale [--sizes 10000 100000 1000000] [--hnsw-max 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from kb_index.embedding import make_embedder
+from kb_index.evaluate import read_questions
+from kb_index.settings import KBSettings
+from kb_index.store import current_build, read_build
+from tests.stack import built_test_index
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def synthetic(base: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    rows = base[rng.integers(0, len(base), n)] + rng.normal(0, 0.05, (n, base.shape[1])).astype("float32")
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def timed_search(index: faiss.Index, queries: np.ndarray, k: int = 50) -> tuple[list[float], np.ndarray]:
+    timings, found = [], []
+    for q in queries:
+        t = time.perf_counter()
+        _, rows = index.search(q[None, :], k)
+        timings.append((time.perf_counter() - t) * 1000)
+        found.append(rows[0])
+    return sorted(timings), np.array(found)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--hnsw-max", type=int, default=100_000, help="largest size to build HNSW for")
+    args = parser.parse_args()
+    faiss.omp_set_num_threads(1)
+    base = read_build(current_build(built_test_index())).vectors
+    questions = [q.question for q in read_questions(ROOT / "kb/eval/questions.tsv")][:200]
+    queries = make_embedder(KBSettings(_env_file=None).embedding_model).encode(questions)
+    rng = np.random.default_rng(7)
+    rows = []
+    for n in args.sizes:
+        vectors = synthetic(base, n, rng)
+        flat = faiss.IndexFlatIP(vectors.shape[1])
+        flat.add(vectors)
+        flat_ms, exact = timed_search(flat, queries)
+        rows.append(
+            {
+                "chunks": n,
+                "index": "flat (exact)",
+                "p50_ms": round(statistics.median(flat_ms), 3),
+                "p95_ms": round(flat_ms[int(0.95 * (len(flat_ms) - 1))], 3),
+                "memory_mb": round(faiss.serialize_index(flat).nbytes / 2**20, 1),
+                "recall@50": 1.0,
+                "build_s": 0.0,
+            }
+        )
+        if n <= args.hnsw_max:
+            hnsw = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+            hnsw.hnsw.efConstruction = 64
+            t = time.perf_counter()
+            hnsw.add(vectors)
+            build_s = time.perf_counter() - t
+            hnsw.hnsw.efSearch = 128
+            hnsw_ms, approx = timed_search(hnsw, queries)
+            recall = np.mean([len(set(a) & set(e)) / len(e) for a, e in zip(approx, exact, strict=True)])
+            rows.append(
+                {
+                    "chunks": n,
+                    "index": "hnsw M=32 ef=128",
+                    "p50_ms": round(statistics.median(hnsw_ms), 3),
+                    "p95_ms": round(hnsw_ms[int(0.95 * (len(hnsw_ms) - 1))], 3),
+                    "memory_mb": round(faiss.serialize_index(hnsw).nbytes / 2**20, 1),
+                    "recall@50": round(float(recall), 4),
+                    "build_s": round(build_s, 1),
+                }
+            )
+        print(json.dumps(rows[-1]), flush=True)
+    out = ROOT / "bench/results/kb_scale.json"
+    out.write_text(json.dumps({"benchmark": "kb_scale", "dimension": int(base.shape[1]), "rows": rows}, indent=2))
+    print(f"\n{'chunks':>9s}  {'index':18s} {'p50 ms':>8s} {'p95 ms':>8s} {'MB':>8s} {'recall@50':>9s} {'build s':>8s}")
+    for r in rows:
+        print(
+            f"{r['chunks']:9d}  {r['index']:18s} {r['p50_ms']:8.3f} {r['p95_ms']:8.3f} {r['memory_mb']:8.1f} "
+            f"{r['recall@50']:9.4f} {r['build_s']:8.1f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
