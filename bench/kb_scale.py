@@ -42,6 +42,18 @@ def timed_search(index: faiss.Index, queries: np.ndarray, k: int = 50) -> tuple[
     return sorted(timings), np.array(found)
 
 
+def measured(n: int, kind: str, index: faiss.Index, ms: list[float], recall: float, build_s: float) -> dict:
+    return {
+        "chunks": n,
+        "index": kind,
+        "p50_ms": round(statistics.median(ms), 3),
+        "p95_ms": round(ms[int(0.95 * (len(ms) - 1))], 3),
+        "memory_mb": round(faiss.serialize_index(index).nbytes / 2**20, 1),
+        "recall@50": round(recall, 4),
+        "build_s": round(build_s, 1),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
@@ -58,17 +70,7 @@ def main() -> int:
         flat = faiss.IndexFlatIP(vectors.shape[1])
         flat.add(vectors)
         flat_ms, exact = timed_search(flat, queries)
-        rows.append(
-            {
-                "chunks": n,
-                "index": "flat (exact)",
-                "p50_ms": round(statistics.median(flat_ms), 3),
-                "p95_ms": round(flat_ms[int(0.95 * (len(flat_ms) - 1))], 3),
-                "memory_mb": round(faiss.serialize_index(flat).nbytes / 2**20, 1),
-                "recall@50": 1.0,
-                "build_s": 0.0,
-            }
-        )
+        rows.append(measured(n, "flat (exact)", flat, flat_ms, recall=1.0, build_s=0.0))
         if n <= args.hnsw_max:
             hnsw = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
             hnsw.hnsw.efConstruction = 64
@@ -78,18 +80,8 @@ def main() -> int:
             hnsw.hnsw.efSearch = 128
             hnsw_ms, approx = timed_search(hnsw, queries)
             recall = np.mean([len(set(a) & set(e)) / len(e) for a, e in zip(approx, exact, strict=True)])
-            rows.append(
-                {
-                    "chunks": n,
-                    "index": "hnsw M=32 ef=128",
-                    "p50_ms": round(statistics.median(hnsw_ms), 3),
-                    "p95_ms": round(hnsw_ms[int(0.95 * (len(hnsw_ms) - 1))], 3),
-                    "memory_mb": round(faiss.serialize_index(hnsw).nbytes / 2**20, 1),
-                    "recall@50": round(float(recall), 4),
-                    "build_s": round(build_s, 1),
-                }
-            )
-        print(json.dumps(rows[-1]), flush=True)
+            rows.append(measured(n, "hnsw M=32 ef=128", hnsw, hnsw_ms, float(recall), build_s))
+        print(json.dumps(rows[-2:] if n <= args.hnsw_max else rows[-1:]), flush=True)
     out = ROOT / "bench/results/kb_scale.json"
     out.write_text(json.dumps({"benchmark": "kb_scale", "dimension": int(base.shape[1]), "rows": rows}, indent=2))
     print(f"\n{'chunks':>9s}  {'index':18s} {'p50 ms':>8s} {'p95 ms':>8s} {'MB':>8s} {'recall@50':>9s} {'build s':>8s}")
