@@ -32,20 +32,22 @@ REASON_TEXT = {
 
 def escalation_reason(tracker: Tracker) -> str:
     intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-    if intent in ("complain",):
+    if intent == "complain":  # frustration outranks whatever was pending
         return REASON_BY_INTENT[intent]
     return tracker.get_slot("handoff_reason") or REASON_BY_INTENT.get(intent or "", "customer_asked")
 
 
-def steps_tried(tracker: Tracker) -> list[dict[str, Any]]:
+def steps_tried(kb_feedback: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What the customer already tried with the bot: KB articles and whether they helped."""
     return [
-        {"step": f"Read help article '{f['title']}' ({f['article_id']})", "outcome": f["outcome"]}
-        for f in tracker.get_slot("kb_feedback") or []
+        {"step": f"Read help article '{f['title']}' ({f['article_id']})", "outcome": f["outcome"]} for f in kb_feedback
     ]
 
 
-def build_ticket(tracker: Tracker, reason: str | None = None) -> dict[str, Any]:
+def build_ticket(
+    tracker: Tracker, reason: str | None = None, kb_feedback: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """`kb_feedback` overrides the slot when the caller has newer answers than the tracker."""
     transcript = transcript_from_tracker(tracker)
     reason = reason or escalation_reason(tracker)
     customer_lines = [t for t in transcript if t["sender"] == "customer"]
@@ -61,17 +63,20 @@ def build_ticket(tracker: Tracker, reason: str | None = None) -> dict[str, Any]:
         "customer_email": customer_email(tracker),
         "transcript": transcript,
         "slots": slots,
-        "steps_tried": steps_tried(tracker),
+        "steps_tried": steps_tried(kb_feedback if kb_feedback is not None else tracker.get_slot("kb_feedback") or []),
         "kb_articles": list(tracker.get_slot("kb_articles_shown") or []),
     }
 
 
 async def hand_over(
-    dispatcher: CollectingDispatcher, tracker: Tracker, reason: str | None = None
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    reason: str | None = None,
+    kb_feedback: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Create the ticket and tell the customer its number (used by every path that escalates)."""
     settings = get_settings()
-    ticket = build_ticket(tracker, reason)
+    ticket = build_ticket(tracker, reason, kb_feedback)
     try:
         async with httpx.AsyncClient(timeout=settings.handoff_timeout_seconds) as client:
             response = await client.post(

@@ -123,7 +123,6 @@ class ActionKBFeedback(Action):
                 SlotSet("kb_next", []),
                 *answer_with(dispatcher, tracker, hit, "Sorry about that. This article may fit better:"),
             ]
-        # Rasa applies the slot events after the action, so the ticket must see the feedback now.
-        tracker.slots["kb_feedback"] = feedback
         dispatcher.utter_message(text="Sorry the articles didn't solve it. I'll get a person to help.")
-        return [*events, *await hand_over(dispatcher, tracker, reason="no_kb_answer")]
+        # The slot events apply after this action, so the ticket gets this answer directly.
+        return [*events, *await hand_over(dispatcher, tracker, reason="no_kb_answer", kb_feedback=feedback)]
