@@ -18,7 +18,7 @@ from pathlib import Path
 
 from kb_index.build import build_index
 from kb_index.embedding import make_embedder
-from kb_index.evaluate import Labelled, calibrate, evaluate, read_questions, read_unanswerable
+from kb_index.evaluate import Labelled, calibrate, evaluate, operating_point, read_questions, read_unanswerable
 from kb_index.loading import Article, load_articles
 from kb_index.search import KBSearcher
 from kb_index.settings import KBSettings
@@ -101,13 +101,8 @@ def run_corpus(
         row = {k: result[k] for k in ("recall@1", "recall@3", "mrr")}
         if negatives and weight == SHIPPED_WEIGHT:
             threshold = calibrate(scores)
-            result = evaluate(searcher, questions, negatives, threshold=threshold, lexical_weight=weight)
-            row |= {
-                "calibrated_threshold": threshold,
-                "answered": result["answered"],
-                "answered_correctly": result["answered_correctly"],
-                "unanswerable_answered": result["unanswerable_answered"],
-            }
+            row |= {"calibrated_threshold": threshold, **operating_point(scores, threshold)}
+            row["by_threshold"] = {str(t): operating_point(scores, t) for t in sorted({*THRESHOLDS, threshold})}
         out["configs"][config] = row
     timings = []
     for q in questions[:200]:

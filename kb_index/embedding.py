@@ -88,6 +88,8 @@ class OnnxMiniLMEmbedder:
         self._lock = threading.Lock()
 
     def _load(self) -> None:
+        if self._session is not None:  # the common case, without taking the lock
+            return
         with self._lock:
             if self._session is not None:
                 return

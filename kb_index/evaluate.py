@@ -48,27 +48,34 @@ def evaluate(
         ranks.append(ids.index(q.article_id) + 1 if q.article_id in ids else None)
         top_scores.append(hits[0].score if hits else 0.0)
     n = len(questions)
-    result = {
+    scored: dict = {"labelled": [(s, r == 1) for s, r in zip(top_scores, ranks, strict=True)]}
+    if unanswerable:
+        negative = [searcher.search(u, top_k=1, lexical_weight=lexical_weight) for u in unanswerable]
+        scored["unanswerable"] = [h[0].score if h else 0.0 for h in negative]
+    return {
         "questions": n,
         "recall@1": round(sum(r == 1 for r in ranks) / n, 4),
         "recall@3": round(sum(r is not None and r <= 3 for r in ranks) / n, 4),
         "mrr": round(sum(1 / r for r in ranks if r) / n, 4),
         "threshold": threshold,
-        "answered": round(sum(s >= threshold for s in top_scores) / n, 4),
-        "answered_correctly": round(
-            sum(s >= threshold and r == 1 for s, r in zip(top_scores, ranks, strict=True)) / n, 4
-        ),
+        **({"unanswerable": len(unanswerable)} if unanswerable else {}),
+        **operating_point(scored, threshold),
+        "_scores": scored,
     }
-    if unanswerable:
-        negative = [searcher.search(u, top_k=1, lexical_weight=lexical_weight) for u in unanswerable]
-        result["unanswerable"] = len(unanswerable)
-        result["unanswerable_answered"] = round(
-            sum(bool(h) and h[0].score >= threshold for h in negative) / len(unanswerable), 4
-        )
-    result["_scores"] = {"labelled": [(s, r == 1) for s, r in zip(top_scores, ranks, strict=True)]}
-    if unanswerable:
-        result["_scores"]["unanswerable"] = [h[0].score if h else 0.0 for h in negative]
-    return result
+
+
+def operating_point(scored: dict, threshold: float) -> dict:
+    """What a threshold does: the share of labelled questions answered (and answered with the right
+    article first), and the share of unanswerable ones that still get an article."""
+    labelled = scored["labelled"]
+    point = {
+        "answered": round(sum(s >= threshold for s, _ in labelled) / len(labelled), 4),
+        "answered_correctly": round(sum(s >= threshold and ok for s, ok in labelled) / len(labelled), 4),
+    }
+    if scored.get("unanswerable"):
+        negatives = scored["unanswerable"]
+        point["unanswerable_answered"] = round(sum(s >= threshold for s in negatives) / len(negatives), 4)
+    return point
 
 
 def calibrate(scored: dict, wrong_answer_cost: float = 1.0) -> float:

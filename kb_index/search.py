@@ -88,10 +88,8 @@ class KBSearcher:
         with contextlib.suppress(IndexNotBuiltError):
             self._index()
 
-    def passage_scores(self, question: str, lexical_weight: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, blended scores) of the candidate passages, unsorted."""
-        weight = self.settings.lexical_weight if lexical_weight is None else lexical_weight
-        loaded = self._index()
+    def _passage_scores(self, loaded: _Loaded, question: str, weight: float) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, blended scores) of the candidate passages of one loaded build, unsorted."""
         query = self.embedder.encode([question])
         n = min(loaded.built.index.ntotal, CANDIDATES)
         rows: set[int] = set()
@@ -114,8 +112,11 @@ class KBSearcher:
     def search(self, question: str, top_k: int | None = None, lexical_weight: float | None = None) -> list[Hit]:
         """Best passage per article, best article first."""
         top_k = top_k or self.settings.top_k
+        weight = self.settings.lexical_weight if lexical_weight is None else lexical_weight
+        # One build for the whole query: rows and metadata must come from the same index even if
+        # a rebuild swaps `current` meanwhile.
         loaded = self._index()
-        rows, scores = self.passage_scores(question, lexical_weight)
+        rows, scores = self._passage_scores(loaded, question, weight)
         hits: list[Hit] = []
         seen: set[str] = set()
         for i in np.argsort(-scores):

@@ -81,11 +81,7 @@ class ActionAnswerFromKB(Action):
             )
             return [SlotSet("handoff_reason", "no_kb_answer"), SlotSet("kb_current", None)]
         events = answer_with(dispatcher, tracker, good[0], "From our help article")
-        nxt = [
-            {"article_id": h.article_id, "title": h.title, "url": h.url, "score": h.score, "passage": h.passage}
-            for h in good[1:2]
-        ]
-        return [*events, SlotSet("kb_next", nxt)]
+        return [*events, SlotSet("kb_next", [h.as_dict() for h in good[1:2]])]
 
 
 class ActionKBFeedback(Action):
@@ -117,7 +113,7 @@ class ActionKBFeedback(Action):
         nxt = tracker.get_slot("kb_next") or []
         if nxt:
             # The next-best article, once; after that a person takes over.
-            hit = Hit(nxt[0]["article_id"], nxt[0]["title"], nxt[0]["url"], nxt[0]["score"], nxt[0]["passage"])
+            hit = Hit(**nxt[0])
             return [
                 *events,
                 SlotSet("kb_next", []),
