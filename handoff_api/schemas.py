@@ -15,6 +15,7 @@ Reason = Literal[
     "customer_frustrated",
     "account_action",
 ]
+Queue = Literal["tier1", "tier2", "billing"]
 
 
 class TurnIn(BaseModel):
@@ -29,6 +30,8 @@ class TurnIn(BaseModel):
 class TicketCreate(BaseModel):
     conversation_id: str = Field(min_length=1, max_length=128)
     reason: Reason
+    # Which team picks it up; the bot knows (billing questions, 2FA recovery), else tier1.
+    queue: Queue = "tier1"
     summary: str = Field(default="", max_length=2000)
     customer_email: str | None = Field(default=None, max_length=320)
     transcript: list[TurnIn] = Field(min_length=1)
@@ -59,3 +62,20 @@ class TicketOut(BaseModel):
     created_at: dt.datetime
     updated_at: dt.datetime
     transcript: list[TurnOut] = Field(validation_alias="turns")
+
+
+class StatusLookup(BaseModel):
+    """A customer asks about their ticket: the id and the email the bot has verified."""
+
+    email: str = Field(min_length=3, max_length=320)
+
+
+class CustomerTicketView(BaseModel):
+    """Only what a customer may see about their ticket."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    status: str
+    created_at: dt.datetime
+    updated_at: dt.datetime

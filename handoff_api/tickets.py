@@ -23,6 +23,7 @@ def create_ticket(session: Session, data: TicketCreate) -> Ticket:
     ticket = Ticket(
         id=new_ticket_id(session),
         reason=data.reason,
+        queue=data.queue,
         summary=data.summary,
         conversation_id=data.conversation_id,
         customer_email=data.customer_email,

@@ -34,7 +34,13 @@ def free_port() -> int:
 
 
 def _training_files() -> list[Path]:
-    return [ROOT / "config.yml", ROOT / "domain.yml", *sorted((ROOT / "bot/data").rglob("*.yml"))]
+    # bot/nlu holds custom NLU components (config.yml names them): their code is a training input too.
+    return [
+        ROOT / "config.yml",
+        ROOT / "domain.yml",
+        *sorted((ROOT / "bot/data").rglob("*.yml")),
+        *sorted((ROOT / "bot/nlu").glob("*.py")),
+    ]
 
 
 def test_config() -> dict:
@@ -106,7 +112,11 @@ def built_test_index(model: str | None = None) -> Path:
 
 
 def base_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "HANDOFF_", "RASA_", "ACTION_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("KB_", "HANDOFF_", "RASA_", "ACTION_", "ACCOUNT", "MAIL_", "SMTP_", "OTP_"))
+    }
     env.update(
         RASA_TELEMETRY_ENABLED="false",
         HF_HUB_OFFLINE="1",
@@ -134,6 +144,11 @@ class Stack:
         )
         r.raise_for_status()
         return r.json()
+
+    @property
+    def outbox(self) -> Path:
+        """Where the demo account backend "sends" mail (one .eml file per message)."""
+        return self.workdir / "outbox"
 
     def log(self, name: str) -> str:
         path = self.workdir / f"{name}.log"
@@ -188,6 +203,8 @@ def running_stack(model: Path, kb_index: Path, extra_env: dict[str, str] | None 
             "KB_INDEX_DIR": str(kb_index),
             "WEB_VENDOR_DIR": str(ROOT / "web/node_modules"),
             "KB_SOURCE_DIR": str(ROOT / "kb/articles"),
+            "ACCOUNTS_DB_PATH": str(workdir / "accounts.db"),
+            "MAIL_OUTBOX_DIR": str(workdir / "outbox"),
         }
         | (extra_env or {})
     )

@@ -10,6 +10,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.dialogue import leave_csat_question
+from bot.actions.flows import flow_book
 from bot.actions.settings import get_settings
 from bot.actions.transcript import customer_email, transcript_from_tracker
 
@@ -20,6 +22,8 @@ REASON_BY_INTENT = {
     "complain": "customer_frustrated",
     "nlu_fallback": "low_confidence",
 }
+# Never copied into a ticket: the one-time code the customer typed.
+SECRET_SLOTS = frozenset({"otp_code"})
 REASON_TEXT = {
     "customer_asked": "Customer asked for a person",
     "customer_frustrated": "Customer is frustrated",
@@ -37,17 +41,35 @@ def escalation_reason(tracker: Tracker) -> str:
     return tracker.get_slot("handoff_reason") or REASON_BY_INTENT.get(intent or "", "customer_asked")
 
 
-def steps_tried(kb_feedback: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """What the customer already tried with the bot: KB articles and whether they helped."""
+def steps_tried(kb_feedback: list[dict[str, Any]], ts_steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the customer already tried with the bot: articles read and troubleshooting steps done."""
     return [
-        {"step": f"Read help article '{f['title']}' ({f['article_id']})", "outcome": f["outcome"]} for f in kb_feedback
+        *(
+            {"step": f"Read help article '{f['title']}' ({f['article_id']})", "outcome": f["outcome"]}
+            for f in kb_feedback
+        ),
+        *({"step": f"{t['title']} ({t['flow']}/{t['step_id']})", "outcome": t["outcome"]} for t in ts_steps),
     ]
 
 
+def diagnosis(tracker: Tracker) -> str:
+    """ "Wi-Fi keeps dropping (device: computer, scope: all)": what the diagnosis found."""
+    flow = flow_book().flows.get(tracker.get_slot("ts_flow") or "")
+    if flow is None:
+        return ""
+    said = ", ".join(f"{q}: {tracker.get_slot('q_' + q)}" for q in flow.questions if tracker.get_slot("q_" + q))
+    return f"{flow.title} ({said})" if said else flow.title
+
+
 def build_ticket(
-    tracker: Tracker, reason: str | None = None, kb_feedback: list[dict[str, Any]] | None = None
+    tracker: Tracker,
+    reason: str | None = None,
+    kb_feedback: list[dict[str, Any]] | None = None,
+    ts_steps: list[dict[str, Any]] | None = None,
+    queue: str = "tier1",
+    note: str = "",
 ) -> dict[str, Any]:
-    """`kb_feedback` overrides the slot when the caller has newer answers than the tracker."""
+    """`kb_feedback` and `ts_steps` override the slots when the caller has newer ones than the tracker."""
     transcript = transcript_from_tracker(tracker)
     reason = reason or escalation_reason(tracker)
     customer_lines = [t for t in transcript if t["sender"] == "customer"]
@@ -55,15 +77,32 @@ def build_ticket(
         (t["text"] for t in customer_lines if t.get("intent") not in ("greet", "request_human", None)),
         customer_lines[0]["text"] if customer_lines else "",
     )
-    slots = {k: v for k, v in tracker.current_slot_values().items() if v not in (None, [], "")}
+    slots = {
+        k: v for k, v in tracker.current_slot_values().items() if v not in (None, [], "") and k not in SECRET_SLOTS
+    }
+    found = diagnosis(tracker)
+    summary = " ".join(
+        part
+        for part in (
+            f"{REASON_TEXT[reason]}.",
+            f"Diagnosis: {found}." if found else "",
+            note,
+            f'Problem as stated: "{problem[:300]}"',
+        )
+        if part
+    )
     return {
         "conversation_id": tracker.sender_id,
         "reason": reason,
-        "summary": f'{REASON_TEXT[reason]}. Problem as stated: "{problem[:300]}"',
+        "queue": queue,
+        "summary": summary,
         "customer_email": customer_email(tracker),
         "transcript": transcript,
         "slots": slots,
-        "steps_tried": steps_tried(kb_feedback if kb_feedback is not None else tracker.get_slot("kb_feedback") or []),
+        "steps_tried": steps_tried(
+            kb_feedback if kb_feedback is not None else tracker.get_slot("kb_feedback") or [],
+            ts_steps if ts_steps is not None else tracker.get_slot("ts_steps_tried") or [],
+        ),
         "kb_articles": list(tracker.get_slot("kb_articles_shown") or []),
     }
 
@@ -73,10 +112,13 @@ async def hand_over(
     tracker: Tracker,
     reason: str | None = None,
     kb_feedback: list[dict[str, Any]] | None = None,
+    ts_steps: list[dict[str, Any]] | None = None,
+    queue: str = "tier1",
+    note: str = "",
 ) -> list[dict[str, Any]]:
     """Create the ticket and tell the customer its number (used by every path that escalates)."""
     settings = get_settings()
-    ticket = build_ticket(tracker, reason, kb_feedback)
+    ticket = build_ticket(tracker, reason, kb_feedback, ts_steps, queue, note)
     try:
         async with httpx.AsyncClient(timeout=settings.handoff_timeout_seconds) as client:
             response = await client.post(
@@ -108,4 +150,26 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        return await hand_over(dispatcher, tracker)
+        return [*leave_csat_question(tracker), *await hand_over(dispatcher, tracker)]
+
+
+class ActionBillingHandoff(Action):
+    """Billing questions need someone who can see payments: straight to the billing queue."""
+
+    def name(self) -> str:
+        return "action_billing_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        question = (tracker.latest_message or {}).get("text") or ""
+        return [
+            *leave_csat_question(tracker),
+            *await hand_over(
+                dispatcher,
+                tracker,
+                reason="account_action",
+                queue="billing",
+                note=f'Billing question: "{question[:300]}".',
+            ),
+        ]

@@ -14,6 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.dialogue import TALK_TO_PERSON, leave_csat_question
 from bot.actions.handoff import hand_over
 from bot.actions.settings import get_settings
 from kb_index.search import Hit, IndexNotBuiltError, KBSearcher
@@ -21,7 +22,6 @@ from kb_index.settings import KBSettings
 
 log = logging.getLogger(__name__)
 
-TALK_TO_PERSON = {"title": "Talk to a person", "payload": "/request_human"}
 DID_IT_HELP = [{"title": "Yes, that helped", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
 QUOTE_CHARS = 420  # a brief quote; the link has the rest
 SENTENCE_END = re.compile(r"(?<=[.!?])\s")
@@ -62,6 +62,7 @@ class ActionAnswerFromKB(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         question = (tracker.latest_message or {}).get("text") or ""
+        leave = leave_csat_question(tracker)
         searcher = get_searcher()
         try:
             hits = await asyncio.to_thread(searcher.search, question, 3)
@@ -71,7 +72,7 @@ class ActionAnswerFromKB(Action):
                 text="I can't search our help articles right now. I can pass your question to a person.",
                 buttons=[TALK_TO_PERSON],
             )
-            return [SlotSet("handoff_reason", "no_kb_answer")]
+            return [*leave, SlotSet("handoff_reason", "no_kb_answer")]
         good = [h for h in hits if h.score >= searcher.settings.min_score]
         if not good:
             # Below the threshold we do not guess.
@@ -79,9 +80,9 @@ class ActionAnswerFromKB(Action):
                 text="I don't have a help article for that. Would you like a person to take a look?",
                 buttons=[TALK_TO_PERSON],
             )
-            return [SlotSet("handoff_reason", "no_kb_answer"), SlotSet("kb_current", None)]
+            return [*leave, SlotSet("handoff_reason", "no_kb_answer"), SlotSet("kb_current", None)]
         events = answer_with(dispatcher, tracker, good[0], "From our help article")
-        return [*events, SlotSet("kb_next", [h.as_dict() for h in good[1:2]])]
+        return [*leave, *events, SlotSet("kb_next", [h.as_dict() for h in good[1:2]])]
 
 
 class ActionKBFeedback(Action):
@@ -96,11 +97,16 @@ class ActionKBFeedback(Action):
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         current = tracker.get_slot("kb_current")
         if not current:
+            # A yes/no with nothing open: nothing to rate, nothing to escalate yet.
             if intent == "affirm":
-                dispatcher.utter_message(response="utter_glad_it_helped")
-                return []
-            dispatcher.utter_message(response="utter_offer_handoff")
-            return []
+                dispatcher.utter_message(text="Great! Anything else I can help with?")
+                return [SlotSet("resolved", False)]
+            dispatcher.utter_message(
+                text="Sorry that didn't solve it. Would you like me to pass this to a person? "
+                "They'll see everything we've covered.",
+                buttons=[TALK_TO_PERSON],
+            )
+            return [SlotSet("resolved", False)]
         helped = intent == "affirm"
         feedback = [
             *(tracker.get_slot("kb_feedback") or []),
@@ -108,8 +114,9 @@ class ActionKBFeedback(Action):
         ]
         events: list[dict[str, Any]] = [SlotSet("kb_feedback", feedback), SlotSet("kb_current", None)]
         if helped:
-            dispatcher.utter_message(response="utter_glad_it_helped")
+            dispatcher.utter_message(text="Great, glad that helped!")
             return [*events, SlotSet("resolved", True)]
+        events.append(SlotSet("resolved", False))
         nxt = tracker.get_slot("kb_next") or []
         if nxt:
             # The next-best article, once; after that a person takes over.

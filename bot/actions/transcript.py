@@ -7,6 +7,8 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
+from bot.redaction import redact
+
 
 def _time(event: dict[str, Any]) -> str:
     ts = event.get("timestamp") or 0.0
@@ -14,22 +16,28 @@ def _time(event: dict[str, Any]) -> str:
 
 
 def transcript_from_tracker(tracker: Tracker) -> list[dict[str, Any]]:
-    """Every customer and bot turn of the conversation, in order."""
+    """Every customer and bot turn of the conversation, in order, with secrets masked (a code typed
+    when the bot asked for it, passwords, card numbers)."""
     turns: list[dict[str, Any]] = []
+    requested = None
     for event in tracker.events:
         kind = event.get("event")
+        if kind == "slot" and event.get("name") == "requested_slot":
+            requested = event.get("value")
         if kind == "user":
             parse = event.get("parse_data") or {}
             intent = parse.get("intent") or {}
+            text = redact(event.get("text") or "", expecting_code=requested == "otp_code")
             turns.append(
                 {
                     "time": _time(event),
                     "sender": "customer",
-                    "text": event.get("text") or "",
+                    "text": text,
                     "intent": intent.get("name"),
                     "confidence": intent.get("confidence"),
                     "entities": [
-                        {"entity": e.get("entity"), "value": e.get("value")} for e in parse.get("entities") or []
+                        {"entity": e.get("entity"), "value": redact(str(e.get("value")))}
+                        for e in parse.get("entities") or []
                     ],
                 }
             )

@@ -7,7 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from handoff_api.deps import BotAuth, SessionDep, SettingsDep
 from handoff_api.models import Ticket
-from handoff_api.schemas import TicketCreate, TicketOut
+from handoff_api.schemas import CustomerTicketView, StatusLookup, TicketCreate, TicketOut
 from handoff_api.tickets import create_ticket
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"], dependencies=[BotAuth])
@@ -30,4 +30,14 @@ def get_ticket(ticket_id: str, session: SessionDep) -> Ticket:
     ticket = session.get(Ticket, ticket_id, options=[selectinload(Ticket.turns)])
     if ticket is None:
         raise HTTPException(404, f"no ticket {ticket_id}")
+    return ticket
+
+
+@router.post("/{ticket_id}/status-lookup", response_model=CustomerTicketView)
+def lookup_status(ticket_id: str, body: StatusLookup, session: SessionDep) -> Ticket:
+    """For the bot, after it verified the customer's email: the same 404 whether the ticket does not
+    exist or belongs to someone else, so ids cannot be probed."""
+    ticket = session.get(Ticket, ticket_id.upper())
+    if ticket is None or (ticket.customer_email or "").lower() != body.email.strip().lower():
+        raise HTTPException(404, f"no ticket {ticket_id} for that email")
     return ticket

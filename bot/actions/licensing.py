@@ -1,0 +1,167 @@
+"""Software activation: take the key (activation_form), check its format, check it with the account
+backend (valid / already used on every seat / invalid), activate, or offer to move a seat from an old
+computer (which needs the owner's verification, see verification.py)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.accounts import get_backend
+from bot.actions.accounts.backend import LicenseError, is_valid_key_format, normalise_key
+from bot.actions.dialogue import INTERRUPTIONS, YES_NO, latest_intent, latest_text, leave_csat_question
+from bot.actions.handoff import hand_over
+
+# Anything that looks like an attempt at a key: 4 groups separated by dashes or spaces.
+KEY_LIKE = re.compile(r"\b[A-Za-z0-9]{3,7}(?:[-\s][A-Za-z0-9]{3,7}){3}\b")
+NOT_A_KEY = "[not a key]"
+MAX_KEY_TRIES = 3
+
+
+def device_name(tracker: Tracker) -> str:
+    device = tracker.get_slot("device") or "computer"
+    return f"New {device}".replace("New New", "New")
+
+
+class ActionBeginActivation(Action):
+    def name(self) -> str:
+        return "action_begin_activation"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        found = KEY_LIKE.search(latest_text(tracker))
+        return [
+            *leave_csat_question(tracker),
+            SlotSet("license_key", normalise_key(found.group(0)) if found else None),
+            SlotSet("key_tries", 0),
+            SlotSet("pending", None),
+            SlotSet("resolved", None),
+        ]
+
+
+class ValidateActivationForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_activation_form"
+
+    async def extract_license_key(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict:
+        if tracker.get_slot("requested_slot") != "license_key":
+            return {}
+        found = KEY_LIKE.search(latest_text(tracker))
+        if found:
+            return {"license_key": found.group(0)}
+        return {} if latest_intent(tracker) in INTERRUPTIONS else {"license_key": NOT_A_KEY}
+
+    async def validate_license_key(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict:
+        tries = int(tracker.get_slot("key_tries") or 0) + 1
+        if value == NOT_A_KEY or not is_valid_key_format(str(value)):
+            if tries >= MAX_KEY_TRIES:
+                return {"license_key": "[gave up]", "key_tries": tries}
+            dispatcher.utter_message(
+                text="That doesn't look like a license key.",
+            )
+            return {"license_key": None, "key_tries": tries}
+        key = normalise_key(str(value))
+        if get_backend().license_check(key).status == "invalid":
+            if tries >= MAX_KEY_TRIES:
+                return {"license_key": "[gave up]", "key_tries": tries}
+            dispatcher.utter_message(
+                text="We don't recognise that key. Please check it for typos (0 and O, 1 and I are easy to mix up) "
+                "and type it again.",
+            )
+            return {"license_key": None, "key_tries": tries}
+        return {"license_key": key, "key_tries": tries}
+
+
+class ActionActivateLicense(Action):
+    def name(self) -> str:
+        return "action_activate_license"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        key = tracker.get_slot("license_key")
+        if not key or not is_valid_key_format(key):
+            dispatcher.utter_message(
+                text="I couldn't get a working key from you, so a person will help with activation."
+            )
+            return [
+                SlotSet("resolved", False),
+                *await hand_over(dispatcher, tracker, reason="account_action", note="No valid license key given."),
+            ]
+        status = get_backend().license_check(key)
+        name = device_name(tracker)
+        if status.status == "valid" or not status.devices:
+            return await activate_here(dispatcher, tracker, key, name)
+        devices = ", ".join(status.devices)
+        dispatcher.utter_message(
+            text=f"That key is already in use on all {status.seats_total} of its seats: {devices}. If you've moved "
+            f"to a new computer, I can release the seat on **{status.devices[0]}** and activate this one. Shall I?",
+            buttons=YES_NO,
+        )
+        return [
+            SlotSet("pending", "confirm_release"),
+            SlotSet("license_release_device", status.devices[0]),
+            SlotSet("license_device_name", name),
+            SlotSet("resolved", False),
+        ]
+
+
+class ActionReleaseDeclined(Action):
+    def name(self) -> str:
+        return "action_release_declined"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(
+            text="OK, I've left your seats as they are. You can also release a computer yourself under "
+            "Account > Devices on the web app."
+        )
+        return [SlotSet("pending", None), SlotSet("license_release_device", None), SlotSet("resolved", False)]
+
+
+async def activate_here(
+    dispatcher: CollectingDispatcher, tracker: Tracker, key: str, name: str, released: str | None = None
+) -> list[dict[str, Any]]:
+    try:
+        status = get_backend().activate_license(key, name)
+    except LicenseError as exc:  # e.g. the last seat went to another computer a moment ago
+        dispatcher.utter_message(text=f"I couldn't activate the key: {exc}")
+        return [
+            SlotSet("resolved", False),
+            *await hand_over(dispatcher, tracker, reason="account_action", note=f"Activation failed: {exc}"),
+        ]
+    before = f"I released the seat on **{released}** and " if released else "Your key is "
+    dispatcher.utter_message(
+        text=f"{before}{'activated' if released else 'activated on'} **{name}** "
+        f"({status.seats_used} of {status.seats_total} seats in use). Restart Nimbus and the Pro features are on."
+    )
+    return [SlotSet("resolved", True), SlotSet("pending", None), SlotSet("license_release_device", None)]
+
+
+async def move_license(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """Release the old computer's seat and activate the new one, for the key's owner only."""
+    key = tracker.get_slot("license_key")
+    status = get_backend().license_check(key)
+    events = [SlotSet("account_task", None)]
+    if (status.owner_email or "").lower() != tracker.get_slot("verified_email"):
+        dispatcher.utter_message(text="That license key belongs to a different account, so I can't move it.")
+        return [
+            *events,
+            SlotSet("resolved", False),
+            *await hand_over(dispatcher, tracker, reason="account_action", note=f"License {key}: owner mismatch."),
+        ]
+    name = tracker.get_slot("license_device_name") or device_name(tracker)
+    old = tracker.get_slot("license_release_device") or (status.devices[0] if status.devices else None)
+    if old:
+        get_backend().release_seat(key, old)
+    return [*events, *await activate_here(dispatcher, tracker, key, name, released=old)]

@@ -1,0 +1,173 @@
+"""Who is this? The account is identified by email and proven with a 6-digit one-time code sent to
+the address on file (verify_form). Account actions run only after that (bot/actions/account_tasks.py).
+
+The bot never asks for a password. Codes are checked by the account backend, which expires them
+after 10 minutes and burns them after 3 wrong tries; then a person takes over.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.accounts import get_backend
+from bot.actions.dialogue import INTERRUPTIONS, latest_intent, latest_text, leave_csat_question
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+CODE = re.compile(r"(?<!\d)(\d{3})\s?(\d{3})(?!\d)")
+TICKET = re.compile(r"\bNIM[-\s]?(\d{6})\b", re.IGNORECASE)
+RESEND = "Send a new code"
+# Markers the extractors put in a slot so that its validator can answer; never a real value.
+NOT_A_CODE, NOT_A_TICKET, VERIFIED, FAILED = "[not a code]", "[not a ticket id]", "[verified]", "[failed]"
+
+TASK_BY_INTENT = {
+    "password_reset": "reset_password",
+    "account_locked": "unlock",
+    "two_factor_problem": "two_factor",
+    "subscription_change": "change_plan",
+    "cancel_subscription": "cancel",
+    "ticket_status": "ticket_status",
+}
+WHY_VERIFY = {
+    "reset_password": "I can email you a password reset link.",
+    "unlock": "I can unlock your account.",
+    "two_factor": "I can start a two-step verification reset for you.",
+    "change_plan": "I can change your plan.",
+    "cancel": "I can help with cancelling.",
+    "ticket_status": "I can look up your ticket.",
+    "release_seat": "I can move your license to this computer.",
+}
+
+
+def is_verified(tracker: Tracker) -> bool:
+    email = tracker.get_slot("email")
+    return bool(email) and tracker.get_slot("verified_email") == email.lower()
+
+
+class ActionBeginAccountTask(Action):
+    """Remember what the customer wants done; verify_form runs next (it is a no-op once verified)."""
+
+    def name(self) -> str:
+        return "action_begin_account_task"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        intent = latest_intent(tracker)
+        task = TASK_BY_INTENT.get(intent or "") or tracker.get_slot("account_task") or "release_seat"
+        if intent == "affirm" and tracker.get_slot("pending") == "confirm_release":
+            task = "release_seat"
+        events = [*leave_csat_question(tracker), SlotSet("account_task", task), SlotSet("pending", None)]
+        events.append(SlotSet("resolved", None))
+        if task == "ticket_status":
+            # Only a ticket id typed now counts; an old or mis-tagged one would look up the wrong ticket.
+            found = TICKET.search(latest_text(tracker))
+            events.append(SlotSet("ticket_id", f"NIM-{found.group(1)}" if found else None))
+        if not is_verified(tracker):
+            dispatcher.utter_message(
+                text=f"{WHY_VERIFY[task]} First I need to make sure it's your account: I'll send a one-time "
+                "code to the email address on file. I will never ask for your password."
+            )
+            events += [SlotSet("otp_code", None), SlotSet("otp_failures", 0)]
+        return events
+
+
+class ValidateVerifyForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_verify_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[str]:
+        wanted = ["ticket_id"] if tracker.get_slot("account_task") == "ticket_status" else []
+        if tracker.get_slot("otp_code") == FAILED or is_verified(tracker):
+            return wanted
+        return ["email", "otp_code", *wanted]
+
+    # Extraction reads the customer's own words, so a typed address or code is taken even when the
+    # NLU did not tag it; an interruption ("talk to a person") is left to the rules.
+    async def extract_email(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict:
+        found = EMAIL.search(latest_text(tracker))
+        return {"email": found.group(0).lower()} if found else {}
+
+    async def extract_otp_code(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict:
+        text = latest_text(tracker)
+        if tracker.get_slot("requested_slot") != "otp_code" or EMAIL.search(text):
+            return {}  # (a different address: extract_email takes it and a new code goes out)
+        # Digits are the code whatever the NLU made of them; other words may be an interruption.
+        found = CODE.search(text)
+        if found:
+            return {"otp_code": "".join(found.groups())}
+        if text.strip().lower() == RESEND.lower():
+            return {"otp_code": "resend"}
+        return {} if latest_intent(tracker) in INTERRUPTIONS else {"otp_code": NOT_A_CODE}
+
+    async def extract_ticket_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict:
+        found = TICKET.search(latest_text(tracker))
+        if found:
+            return {"ticket_id": f"NIM-{found.group(1)}"}
+        if tracker.get_slot("requested_slot") == "ticket_id" and latest_intent(tracker) not in INTERRUPTIONS:
+            return {"ticket_id": NOT_A_TICKET}
+        return {}
+
+    def validate_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict:
+        if not value or not EMAIL.fullmatch(str(value)):
+            dispatcher.utter_message(text="That doesn't look like an email address. Which email do you sign in with?")
+            return {"email": None}
+        email = str(value).lower()
+        if is_verified(tracker) and tracker.get_slot("verified_email") == email:
+            return {"email": email}
+        get_backend().send_code(email)
+        # The same words whether or not the address has an account: nobody can probe for accounts.
+        dispatcher.utter_message(
+            text=f"If {email} has a Nimbus account, I've just sent a 6-digit code to it. It's valid for 10 minutes."
+        )
+        return {"email": email, "otp_code": None, "verified_email": None, "otp_failures": 0}
+
+    def validate_otp_code(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict:
+        email = tracker.get_slot("email")
+        if value in (None, VERIFIED, FAILED) or not email:
+            return {"otp_code": value}
+        backend = get_backend()
+        if value == "resend":
+            backend.send_code(email)
+            dispatcher.utter_message(text=f"I've sent a new code to {email}. The old one no longer works.")
+            return {"otp_code": None}
+        if value == NOT_A_CODE:
+            dispatcher.utter_message(text="That doesn't look like the 6-digit code from the email.")
+            return {"otp_code": None}
+        result = backend.verify_code(email, str(value))
+        if result.status == "ok":
+            dispatcher.utter_message(text="Thanks, that's confirmed.")
+            # The slot keeps a marker, never the code itself.
+            return {"otp_code": VERIFIED, "verified_email": email}
+        if result.status == "expired":
+            backend.send_code(email)
+            dispatcher.utter_message(text="That code has expired, so I've sent you a new one.")
+            return {"otp_code": None}
+        failures = int(tracker.get_slot("otp_failures") or 0) + 1
+        if result.status == "too_many_attempts" or result.attempts_left <= 0 or failures >= 3:
+            return {"otp_code": FAILED, "otp_failures": failures}
+        left = min(result.attempts_left, 3 - failures)
+        dispatcher.utter_message(text=f"That code isn't right. You have {left} {'try' if left == 1 else 'tries'} left.")
+        return {"otp_code": None, "otp_failures": failures}
+
+    def validate_ticket_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict:
+        if value == NOT_A_TICKET or not value or not TICKET.fullmatch(str(value)):
+            dispatcher.utter_message(text="That isn't a ticket number I recognise.")
+            return {"ticket_id": None}
+        return {"ticket_id": str(value).upper()}

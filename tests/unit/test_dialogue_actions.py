@@ -1,0 +1,312 @@
+"""Custom actions run against real rasa_sdk trackers and the demo account backend on SQLite.
+
+The paths that create tickets are covered end to end (tests/e2e/test_flows.py); these check the
+decisions: which question, which step, what is verified, what the customer is told.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.account_tasks import ActionPlanChangeAnswer, ActionRunAccountTask
+from bot.actions.accounts import reset_backend
+from bot.actions.accounts.demo import DemoAccountBackend
+from bot.actions.accounts.mail import read_outbox
+from bot.actions.conversation import ActionClarify, ActionSetDetailLevel, parse_rating
+from bot.actions.licensing import ActionActivateLicense, ValidateActivationForm
+from bot.actions.settings import ActionSettings
+from bot.actions.troubleshooting import (
+    ActionStartTroubleshooting,
+    ActionStepOutcome,
+    ActionTroubleshootStep,
+    ValidateDiagnosisForm,
+)
+from bot.actions.verification import VERIFIED, ValidateVerifyForm
+
+DOMAIN: dict[str, Any] = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text())
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@pytest.fixture
+def backend(tmp_path: Path):
+    settings = ActionSettings(accounts_db_path=tmp_path / "accounts.db", mail_outbox_dir=tmp_path / "outbox")
+    clock = Clock()
+    demo = DemoAccountBackend(settings, clock=clock)
+    demo.clock = clock
+    reset_backend(demo)
+    yield demo
+    reset_backend(None)
+
+
+def tracker(
+    slots: dict[str, Any] | None = None,
+    text: str = "",
+    intent: str = "nlu_fallback",
+    entities: list[dict] | None = None,
+    loop: str | None = None,
+    ranking: list[dict] | None = None,
+    events: list[dict] | None = None,
+) -> Tracker:
+    message = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9},
+        "entities": entities or [],
+        "intent_ranking": ranking or [],
+    }
+    return Tracker(
+        "test-user",
+        dict(slots or {}),
+        message,
+        events or [{"event": "user", "text": text, "parse_data": message}],
+        False,
+        None,
+        {"name": loop} if loop else {},
+        "action_listen",
+    )
+
+
+def slot_events(events: list[dict]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def said(dispatcher: CollectingDispatcher) -> str:
+    return "\n".join(m.get("text") or "" for m in dispatcher.messages)
+
+
+async def run(action, t: Tracker) -> tuple[CollectingDispatcher, dict[str, Any]]:
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, t, DOMAIN)
+    return dispatcher, slot_events(events)
+
+
+# --- troubleshooting ---------------------------------------------------------------------------
+
+
+async def test_start_prefills_what_the_first_message_already_said() -> None:
+    _, slots = await run(
+        ActionStartTroubleshooting(),
+        tracker({"device": "laptop", "os": "Windows"}, "wifi drops on my laptop", "wifi_dropout"),
+    )
+    assert slots["ts_flow"] == "wifi_dropout"
+    assert slots["q_device"] == "computer" and slots["q_os"] == "windows"
+    assert slots["q_scope"] is None  # still to be asked
+
+
+async def test_diagnosis_asks_only_the_flows_questions_and_matches_typed_answers() -> None:
+    form = ValidateDiagnosisForm()
+    t = tracker({"ts_flow": "wifi_dropout", "requested_slot": "q_scope"}, "all of them, every device")
+    assert await form.required_slots([], CollectingDispatcher(), t, DOMAIN) == [
+        "q_device", "q_os", "q_scope", "q_since", "q_timing", "q_neighbours", "q_error",
+    ]  # fmt: skip
+    dispatcher = CollectingDispatcher()
+    events = slot_events(await form.run(dispatcher, t, DOMAIN))
+    assert events["q_scope"] == "all"
+
+
+async def test_an_answer_that_fits_no_option_is_asked_again_once_then_accepted() -> None:
+    form = ValidateDiagnosisForm()
+    slots = {"ts_flow": "wifi_dropout", "requested_slot": "q_scope"}
+    dispatcher = CollectingDispatcher()
+    events = slot_events(await form.run(dispatcher, tracker(slots, "hmm purple"), DOMAIN))
+    assert events["q_scope"] is None and "didn't catch" in said(dispatcher)
+    events = slot_events(await form.run(CollectingDispatcher(), tracker({**slots, "ts_misses": 1}, "purple"), DOMAIN))
+    assert events["q_scope"] == "unknown"
+
+
+async def test_a_request_for_a_person_is_not_taken_as_an_answer() -> None:
+    form = ValidateDiagnosisForm()
+    t = tracker({"ts_flow": "wifi_dropout", "requested_slot": "q_scope"}, "get me a human", "request_human")
+    assert "q_scope" not in slot_events(await form.run(CollectingDispatcher(), t, DOMAIN))
+
+
+async def test_steps_follow_the_answers_and_the_wording_follows_the_customer() -> None:
+    answers = {"q_scope": "one", "q_timing": "evenings", "q_neighbours": "yes", "ts_flow": "wifi_dropout"}
+    dispatcher, slots = await run(ActionTroubleshootStep(), tracker(answers))
+    assert "Change the router's Wi-Fi channel" in said(dispatcher) and slots["pending"] == "step_outcome"
+    technical = said(dispatcher)
+    plain_dispatcher, _ = await run(
+        ActionSetDetailLevel(), tracker({**answers, "ts_step": 0, "pending": "step_outcome"}, intent="explain_simpler")
+    )
+    assert "simpler words" in said(plain_dispatcher)
+    assert said(plain_dispatcher).split("\n", 1)[1] != technical  # the same step, other words
+    # the choice sticks: the next step comes in plain words too
+    _, level = await run(ActionSetDetailLevel(), tracker(intent="explain_simpler"))
+    assert level["detail_level"] == "plain"
+
+
+async def test_technical_wording_can_be_asked_for_again() -> None:
+    entity = [{"entity": "detail_level", "value": "technical"}]
+    _, slots = await run(
+        ActionSetDetailLevel(), tracker({"detail_level": "plain"}, intent="explain_simpler", entities=entity)
+    )
+    assert slots["detail_level"] == "technical"
+
+
+async def test_a_failed_step_moves_to_the_next_and_is_recorded() -> None:
+    state = {"ts_flow": "wifi_dropout", "q_scope": "all", "ts_step": 0, "pending": "step_outcome"}
+    dispatcher, slots = await run(ActionStepOutcome(), tracker(state, "no", "deny"))
+    assert slots["ts_step"] == 1 and "Step 2" in said(dispatcher)
+    assert slots["ts_steps_tried"][0]["outcome"] == "did not fix it"
+
+
+async def test_a_fixed_step_resolves_the_problem() -> None:
+    state = {"ts_flow": "wifi_dropout", "q_scope": "all", "ts_step": 1, "pending": "step_outcome"}
+    _, slots = await run(ActionStepOutcome(), tracker(state, "yes!", "affirm"))
+    assert slots["resolved"] is True and slots["ts_flow"] is None
+    assert slots["ts_steps_tried"][-1]["outcome"] == "fixed it"
+
+
+async def test_repeating_the_problem_mid_flow_counts_as_not_fixed() -> None:
+    state = {"ts_flow": "wifi_dropout", "q_scope": "all", "ts_step": 0}
+    _, slots = await run(ActionStartTroubleshooting(), tracker(state, "it is still dropping!!", "wifi_dropout"))
+    assert slots["ts_step"] == 1 and "q_scope" not in slots  # answers kept, no new diagnosis
+
+
+# --- verification and account actions ------------------------------------------------------------
+
+
+def latest_code(backend: DemoAccountBackend, email: str) -> str:
+    body = read_outbox(backend.settings.mail_outbox_dir, to=email)[-1].get_body().get_content()
+    return re.search(r"\b(\d{6})\b", body).group(1)
+
+
+async def verify_form_turn(state: dict[str, Any], text: str, intent: str = "nlu_fallback"):
+    dispatcher = CollectingDispatcher()
+    events = await ValidateVerifyForm().run(dispatcher, tracker(state, text, intent), DOMAIN)
+    return said(dispatcher), slot_events(events)
+
+
+async def test_verification_by_code_from_the_outbox(backend: DemoAccountBackend) -> None:
+    state: dict[str, Any] = {"account_task": "reset_password", "requested_slot": "email"}
+    reply, slots = await verify_form_turn(state, "it's Alex@Example.com")
+    assert slots["email"] == "alex@example.com" and "6-digit code" in reply
+    state |= {"email": "alex@example.com", "requested_slot": "otp_code"}
+    reply, slots = await verify_form_turn(
+        state, "000000" if latest_code(backend, "alex@example.com") != "000000" else "111111"
+    )
+    assert "isn't right" in reply and slots["otp_code"] is None
+    state["otp_failures"] = 1
+    reply, slots = await verify_form_turn(state, f"code: {latest_code(backend, 'alex@example.com')}")
+    assert slots["otp_code"] == VERIFIED and slots["verified_email"] == "alex@example.com"
+
+
+async def test_an_unknown_address_gets_the_same_answer_and_no_mail(backend: DemoAccountBackend) -> None:
+    reply, _ = await verify_form_turn({"account_task": "unlock", "requested_slot": "email"}, "nobody@example.org")
+    assert "If nobody@example.org has a Nimbus account" in reply
+    assert read_outbox(backend.settings.mail_outbox_dir, to="nobody@example.org") == []
+
+
+async def test_three_wrong_codes_end_verification(backend: DemoAccountBackend) -> None:
+    await verify_form_turn({"account_task": "unlock", "requested_slot": "email"}, "jordan@example.com")
+    state = {"account_task": "unlock", "email": "jordan@example.com", "requested_slot": "otp_code"}
+    wrong = "123123" if latest_code(backend, "jordan@example.com") != "123123" else "321321"
+    for failures in range(2):
+        _, slots = await verify_form_turn({**state, "otp_failures": failures}, wrong)
+        assert slots["otp_code"] is None
+    _, slots = await verify_form_turn({**state, "otp_failures": 2}, wrong)
+    assert slots["otp_code"] == "[failed]"
+
+
+async def test_an_expired_code_is_replaced(backend: DemoAccountBackend) -> None:
+    await verify_form_turn({"account_task": "unlock", "requested_slot": "email"}, "jordan@example.com")
+    code = latest_code(backend, "jordan@example.com")
+    backend.clock.now += dt.timedelta(minutes=11)
+    state = {"account_task": "unlock", "email": "jordan@example.com", "requested_slot": "otp_code"}
+    reply, slots = await verify_form_turn(state, code)
+    assert "expired" in reply and slots["otp_code"] is None
+    assert latest_code(backend, "jordan@example.com") != code or len(read_outbox(backend.settings.mail_outbox_dir)) == 2
+
+
+async def test_the_bot_never_asks_for_a_password_and_does_not_echo_one(backend: DemoAccountBackend) -> None:
+    state = {"account_task": "reset_password", "email": "alex@example.com", "requested_slot": "otp_code"}
+    reply, slots = await verify_form_turn(state, "my password is Hunter2!")
+    assert "Hunter2" not in reply and slots["otp_code"] is None
+
+
+VERIFIED_ALEX = {"email": "alex@example.com", "verified_email": "alex@example.com", "otp_code": VERIFIED}
+
+
+async def test_verified_reset_sends_the_link_and_unlock_unlocks(backend: DemoAccountBackend) -> None:
+    dispatcher, slots = await run(ActionRunAccountTask(), tracker({**VERIFIED_ALEX, "account_task": "reset_password"}))
+    assert "reset link" in said(dispatcher) and slots["resolved"] is True
+    assert "reset" in read_outbox(backend.settings.mail_outbox_dir, to="alex@example.com")[-1]["Subject"].lower()
+    jordan = {"email": "jordan@example.com", "verified_email": "jordan@example.com", "account_task": "unlock"}
+    assert backend.lookup_customer("jordan@example.com").locked
+    dispatcher, slots = await run(ActionRunAccountTask(), tracker(jordan))
+    assert "unlocked" in said(dispatcher) and not backend.lookup_customer("jordan@example.com").locked
+
+
+async def test_a_plan_changes_only_after_an_explicit_yes(backend: DemoAccountBackend) -> None:
+    state = {**VERIFIED_ALEX, "account_task": "change_plan", "plan": "business"}
+    dispatcher, slots = await run(ActionRunAccountTask(), tracker(state))
+    assert "Plus" in said(dispatcher) and slots["pending"] == "confirm_plan_change"
+    assert backend.get_plan("alex@example.com").plan == "plus"
+    await run(ActionPlanChangeAnswer(), tracker({**state, "pending": "confirm_plan_change"}, "no", "deny"))
+    assert backend.get_plan("alex@example.com").plan == "plus"
+    dispatcher, slots = await run(
+        ActionPlanChangeAnswer(), tracker({**state, "pending": "confirm_plan_change"}, "yes", "affirm")
+    )
+    assert backend.get_plan("alex@example.com").plan == "business" and slots["resolved"] is True
+
+
+async def test_cancel_shows_the_plan_and_offers_a_cheaper_one_first(backend: DemoAccountBackend) -> None:
+    sam = {"email": "sam@example.com", "verified_email": "sam@example.com", "account_task": "cancel"}
+    dispatcher, slots = await run(ActionRunAccountTask(), tracker(sam))
+    buttons = [b["title"] for m in dispatcher.messages for b in m.get("buttons") or []]
+    assert "Business" in said(dispatcher) and "Switch to Plus instead" in buttons and "Keep my plan" in buttons
+    assert slots["pending"] == "confirm_cancel" and not backend.get_plan("sam@example.com").cancelled
+
+
+async def test_license_key_format_and_state(backend: DemoAccountBackend) -> None:
+    form = ValidateActivationForm()
+    dispatcher = CollectingDispatcher()
+    events = slot_events(await form.run(dispatcher, tracker({"requested_slot": "license_key"}, "ABC-123"), DOMAIN))
+    assert events["license_key"] is None and "doesn't look like a license key" in said(dispatcher)
+    dispatcher = CollectingDispatcher()
+    t = tracker({"requested_slot": "license_key"}, "ABCDE-12345-FGHJK-67890")
+    events = slot_events(await form.run(dispatcher, t, DOMAIN))
+    assert events["license_key"] is None and "don't recognise" in said(dispatcher)
+    dispatcher, slots = await run(ActionActivateLicense(), tracker({"license_key": "NMB2K-7QX4P-R8T3W-5HJ6Z"}))
+    assert "activated" in said(dispatcher) and slots["resolved"] is True
+    dispatcher, slots = await run(ActionActivateLicense(), tracker({"license_key": "NMB8X-3LD7Q-W4K9M-2RV5T"}))
+    assert "SAM-DESKTOP" in said(dispatcher) and slots["pending"] == "confirm_release"
+
+
+# --- conversation ------------------------------------------------------------------------------
+
+
+async def test_low_confidence_offers_the_two_likeliest_meanings() -> None:
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.45},
+        {"name": "wifi_dropout", "confidence": 0.3},
+        {"name": "no_internet", "confidence": 0.25},
+        {"name": "greet", "confidence": 0.1},
+    ]
+    dispatcher, _ = await run(ActionClarify(), tracker(text="net thing broke??", ranking=ranking))
+    payloads = [b["payload"] for b in dispatcher.messages[0]["buttons"]]
+    assert payloads == ["/wifi_dropout", "/no_internet", "/request_human"]
+
+
+def test_ratings_are_read_from_buttons_and_words() -> None:
+    assert [parse_rating(t) for t in ("5", "4 stars", "3/5", "five", "great", "10")] == ["5", "4", "3", "5", None, None]
