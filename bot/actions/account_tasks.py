@@ -12,7 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.accounts import get_backend
+from bot.actions.accounts import async_backend
 from bot.actions.accounts.backend import AccountError, PlanInfo
 from bot.actions.dialogue import TALK_TO_PERSON, YES_NO, latest_intent
 from bot.actions.handoff import hand_over
@@ -89,28 +89,28 @@ class ActionRunAccountTask(Action):
             note = "One-time code verification failed." if tracker.get_slot("otp_code") == FAILED else ""
             return [*done(False), *await hand_over(dispatcher, tracker, reason="account_action", note=note)]
         email = tracker.get_slot("verified_email")
-        backend = get_backend()
+        backend = async_backend()
         try:
             if task == "reset_password":
-                backend.send_reset_link(email)
+                await backend.send_reset_link(email)
                 dispatcher.utter_message(
                     text=f"I've emailed a password reset link to {email}. It works once, within the next hour. "
                     "Choose a new password you don't use anywhere else."
                 )
                 return done()
             if task == "unlock":
-                customer = backend.lookup_customer(email)
+                customer = await backend.lookup_customer(email)
                 if customer and not customer.locked:
                     dispatcher.utter_message(
                         text="Your account isn't locked. If your password is the problem, I can send a reset link.",
                         buttons=[{"title": "Send me a reset link", "payload": "/password_reset"}, TALK_TO_PERSON],
                     )
                     return done(False)
-                backend.unlock(email)
+                await backend.unlock(email)
                 dispatcher.utter_message(text="Your account is unlocked. You can sign in again now.")
                 return done()
             if task == "two_factor":
-                reference = backend.request_two_factor_reset(email)
+                reference = await backend.request_two_factor_reset(email)
                 dispatcher.utter_message(
                     text="Resetting two-step verification needs a person to check a few more details, "
                     f"for your safety. I've opened the request ({reference})."
@@ -126,9 +126,9 @@ class ActionRunAccountTask(Action):
                     ),
                 ]
             if task == "change_plan":
-                return self.offer_plan_change(dispatcher, tracker, backend.get_plan(email))
+                return self.offer_plan_change(dispatcher, tracker, await backend.get_plan(email))
             if task == "cancel":
-                return self.offer_cancel(dispatcher, backend.get_plan(email))
+                return self.offer_cancel(dispatcher, await backend.get_plan(email))
             if task == "ticket_status":
                 return await ticket_status(dispatcher, tracker)
             if task == "release_seat":
@@ -200,7 +200,7 @@ class ActionPlanChangeAnswer(Action):
         if latest_intent(tracker) != "affirm" or not is_verified(tracker):
             dispatcher.utter_message(text="OK, I haven't changed anything. Your plan stays as it is.")
             return [*done(False), SlotSet("plan", None)]
-        info = get_backend().change_plan(tracker.get_slot("verified_email"), tracker.get_slot("plan"))
+        info = await async_backend().change_plan(tracker.get_slot("verified_email"), tracker.get_slot("plan"))
         dispatcher.utter_message(text=f"Done. {info.note or describe_plan(info)}")
         return [*done(), SlotSet("plan", None)]
 
@@ -215,7 +215,7 @@ class ActionCancelAnswer(Action):
         if latest_intent(tracker) != "affirm" or not is_verified(tracker):
             dispatcher.utter_message(text="OK, your subscription stays as it is. Nothing has changed.")
             return done(False)
-        info = get_backend().cancel_subscription(tracker.get_slot("verified_email"))
+        info = await async_backend().cancel_subscription(tracker.get_slot("verified_email"))
         dispatcher.utter_message(
             text=f"Your subscription is cancelled. {info.note} We've emailed you a confirmation."
             if info.note

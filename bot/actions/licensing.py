@@ -11,7 +11,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.accounts import get_backend
+from bot.actions.accounts import async_backend
 from bot.actions.accounts.backend import LicenseError, is_valid_key_format, normalise_key
 from bot.actions.dialogue import INTERRUPTIONS, YES_NO, latest_intent, latest_text, leave_csat_question
 from bot.actions.handoff import hand_over
@@ -70,7 +70,7 @@ class ValidateActivationForm(FormValidationAction):
             )
             return {"license_key": None, "key_tries": tries}
         key = normalise_key(str(value))
-        if get_backend().license_check(key).status == "invalid":
+        if (await async_backend().license_check(key)).status == "invalid":
             if tries >= MAX_KEY_TRIES:
                 return {"license_key": "[gave up]", "key_tries": tries}
             dispatcher.utter_message(
@@ -97,7 +97,7 @@ class ActionActivateLicense(Action):
                 SlotSet("resolved", False),
                 *await hand_over(dispatcher, tracker, reason="account_action", note="No valid license key given."),
             ]
-        status = get_backend().license_check(key)
+        status = await async_backend().license_check(key)
         name = device_name(tracker)
         if status.status == "valid" or not status.devices:
             return await activate_here(dispatcher, tracker, key, name)
@@ -133,7 +133,7 @@ async def activate_here(
     dispatcher: CollectingDispatcher, tracker: Tracker, key: str, name: str, released: str | None = None
 ) -> list[dict[str, Any]]:
     try:
-        status = get_backend().activate_license(key, name)
+        status = await async_backend().activate_license(key, name)
     except LicenseError as exc:  # e.g. the last seat went to another computer a moment ago
         dispatcher.utter_message(text=f"I couldn't activate the key: {exc}")
         return [
@@ -151,7 +151,7 @@ async def activate_here(
 async def move_license(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
     """Release the old computer's seat and activate the new one, for the key's owner only."""
     key = tracker.get_slot("license_key")
-    status = get_backend().license_check(key)
+    status = await async_backend().license_check(key)
     events = [SlotSet("account_task", None)]
     if (status.owner_email or "").lower() != tracker.get_slot("verified_email"):
         dispatcher.utter_message(text="That license key belongs to a different account, so I can't move it.")
@@ -163,5 +163,5 @@ async def move_license(dispatcher: CollectingDispatcher, tracker: Tracker) -> li
     name = tracker.get_slot("license_device_name") or device_name(tracker)
     old = tracker.get_slot("license_release_device") or (status.devices[0] if status.devices else None)
     if old:
-        get_backend().release_seat(key, old)
+        await async_backend().release_seat(key, old)
     return [*events, *await activate_here(dispatcher, tracker, key, name, released=old)]

@@ -14,7 +14,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.accounts import get_backend
+from bot.actions.accounts import async_backend
 from bot.actions.dialogue import INTERRUPTIONS, latest_intent, latest_text, leave_csat_question
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
@@ -118,7 +118,7 @@ class ValidateVerifyForm(FormValidationAction):
             return {"ticket_id": NOT_A_TICKET}
         return {}
 
-    def validate_email(
+    async def validate_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict:
         if not value or not EMAIL.fullmatch(str(value)):
@@ -127,34 +127,34 @@ class ValidateVerifyForm(FormValidationAction):
         email = str(value).lower()
         if is_verified(tracker) and tracker.get_slot("verified_email") == email:
             return {"email": email}
-        get_backend().send_code(email)
+        await async_backend().send_code(email)
         # The same words whether or not the address has an account: nobody can probe for accounts.
         dispatcher.utter_message(
             text=f"If {email} has a Nimbus account, I've just sent a 6-digit code to it. It's valid for 10 minutes."
         )
         return {"email": email, "otp_code": None, "verified_email": None, "otp_failures": 0}
 
-    def validate_otp_code(
+    async def validate_otp_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict:
         email = tracker.get_slot("email")
         if value in (None, VERIFIED, FAILED) or not email:
             return {"otp_code": value}
-        backend = get_backend()
+        backend = async_backend()
         if value == "resend":
-            backend.send_code(email)
+            await backend.send_code(email)
             dispatcher.utter_message(text=f"I've sent a new code to {email}. The old one no longer works.")
             return {"otp_code": None}
         if value == NOT_A_CODE:
             dispatcher.utter_message(text="That doesn't look like the 6-digit code from the email.")
             return {"otp_code": None}
-        result = backend.verify_code(email, str(value))
+        result = await backend.verify_code(email, str(value))
         if result.status == "ok":
             dispatcher.utter_message(text="Thanks, that's confirmed.")
             # The slot keeps a marker, never the code itself.
             return {"otp_code": VERIFIED, "verified_email": email}
         if result.status == "expired":
-            backend.send_code(email)
+            await backend.send_code(email)
             dispatcher.utter_message(text="That code has expired, so I've sent you a new one.")
             return {"otp_code": None}
         failures = int(tracker.get_slot("otp_failures") or 0) + 1

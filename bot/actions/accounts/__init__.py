@@ -31,6 +31,7 @@ with `mail.Mailer` (SMTP when `SMTP_HOST` is set, else .eml files in `MAIL_OUTBO
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import threading
 
@@ -106,3 +107,23 @@ def reset_backend(backend: AccountBackend | None = None) -> None:
 _METHODS = [
     name for name in vars(AccountBackend) if not name.startswith("_") and callable(getattr(AccountBackend, name))
 ]
+
+
+class AsyncBackend:
+    """The backend for async actions: its blocking calls (SQLite, SMTP) run in a worker thread so a
+    slow mail server never stalls the action server's event loop."""
+
+    def __init__(self, backend: AccountBackend) -> None:
+        self._backend = backend
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        method = getattr(self._backend, name)
+
+        async def call(*args, **kwargs):  # noqa: ANN202
+            return await asyncio.to_thread(method, *args, **kwargs)
+
+        return call
+
+
+def async_backend() -> AsyncBackend:
+    return AsyncBackend(get_backend())
