@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.dialogue import TALK_TO_PERSON, latest_intent, latest_text, leave_csat_question
@@ -172,3 +172,23 @@ class ActionSkipRating(Action):
         else:
             dispatcher.utter_message(text="No problem. Anything else I can help with?")
         return [SlotSet("csat", None), SlotSet("resolved", None)]
+
+
+# Carried into a new session (after an hour of silence): how the customer likes to be spoken to and
+# what they told us about their setup. Not carried: proof of identity, half-finished flows.
+CARRIED_SLOTS = frozenset({"detail_level", "device", "os", "app_platform", "browser", "email", "csat_scores"})
+
+
+class ActionSessionStart(Action):
+    def name(self) -> str:
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        carried = [
+            SlotSet(name, value)
+            for name, value in tracker.current_slot_values().items()
+            if name in CARRIED_SLOTS and value is not None
+        ]
+        return [SessionStarted(), *carried, ActionExecuted("action_listen")]

@@ -20,7 +20,7 @@ from bot.actions.account_tasks import ActionPlanChangeAnswer, ActionRunAccountTa
 from bot.actions.accounts import reset_backend
 from bot.actions.accounts.demo import DemoAccountBackend
 from bot.actions.accounts.mail import read_outbox
-from bot.actions.conversation import ActionClarify, ActionSetDetailLevel, parse_rating
+from bot.actions.conversation import ActionClarify, ActionSessionStart, ActionSetDetailLevel, parse_rating
 from bot.actions.licensing import ActionActivateLicense, ValidateActivationForm
 from bot.actions.settings import ActionSettings
 from bot.actions.troubleshooting import (
@@ -310,3 +310,11 @@ async def test_low_confidence_offers_the_two_likeliest_meanings() -> None:
 
 def test_ratings_are_read_from_buttons_and_words() -> None:
     assert [parse_rating(t) for t in ("5", "4 stars", "3/5", "five", "great", "10")] == ["5", "4", "3", "5", None, None]
+
+
+async def test_a_new_session_keeps_preferences_but_not_the_verification() -> None:
+    old = {**VERIFIED_ALEX, "detail_level": "plain", "os": "macOS", "account_task": "unlock", "ts_flow": "vpn_issue"}
+    events = await ActionSessionStart().run(CollectingDispatcher(), tracker(old), DOMAIN)
+    assert events[0]["event"] == "session_started" and events[-1]["name"] == "action_listen"
+    carried = slot_events(events)
+    assert carried == {"detail_level": "plain", "os": "macOS", "email": "alex@example.com"}
