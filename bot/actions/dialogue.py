@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -34,3 +35,8 @@ def leave_csat_question(tracker: Tracker) -> list[dict[str, Any]]:
     if (tracker.active_loop or {}).get("name") == "csat_form":
         return [ActiveLoop(None), SlotSet("requested_slot", None)]
     return []
+
+
+def now_iso() -> str:
+    """When something was tried: steps and articles are listed for the agent in this order."""
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")

@@ -42,14 +42,21 @@ def escalation_reason(tracker: Tracker) -> str:
 
 
 def steps_tried(kb_feedback: list[dict[str, Any]], ts_steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """What the customer already tried with the bot: articles read and troubleshooting steps done."""
-    return [
-        *(
-            {"step": f"Read help article '{f['title']}' ({f['article_id']})", "outcome": f["outcome"]}
-            for f in kb_feedback
-        ),
-        *({"step": f"{t['title']} ({t['flow']}/{t['step_id']})", "outcome": t["outcome"]} for t in ts_steps),
+    """What the customer already tried with the bot, in the order it happened: articles read and
+    troubleshooting steps done."""
+    articles = [
+        {
+            "step": f"Read help article '{f['title']}' ({f['article_id']})",
+            "outcome": f["outcome"],
+            "at": f.get("at", ""),
+        }
+        for f in kb_feedback
     ]
+    steps = [
+        {"step": f"{t['title']} ({t['flow']}/{t['step_id']})", "outcome": t["outcome"], "at": t.get("at", "")}
+        for t in ts_steps
+    ]
+    return sorted([*articles, *steps], key=lambda s: s["at"])
 
 
 def diagnosis(tracker: Tracker) -> str:

@@ -14,7 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.dialogue import TALK_TO_PERSON, leave_csat_question
+from bot.actions.dialogue import TALK_TO_PERSON, leave_csat_question, now_iso
 from bot.actions.handoff import hand_over
 from bot.actions.settings import get_settings
 from kb_index.search import Hit, IndexNotBuiltError, KBSearcher
@@ -110,12 +110,12 @@ class ActionKBFeedback(Action):
         helped = intent == "affirm"
         feedback = [
             *(tracker.get_slot("kb_feedback") or []),
-            {**current, "outcome": "helped" if helped else "did not help"},
+            {**current, "outcome": "helped" if helped else "did not help", "at": now_iso()},
         ]
         events: list[dict[str, Any]] = [SlotSet("kb_feedback", feedback), SlotSet("kb_current", None)]
         if helped:
             dispatcher.utter_message(text="Great, glad that helped!")
-            return [*events, SlotSet("resolved", True)]
+            return [*events, SlotSet("resolved", True), SlotSet("ts_flow", None), SlotSet("ts_step", None)]
         events.append(SlotSet("resolved", False))
         nxt = tracker.get_slot("kb_next") or []
         if nxt:
@@ -126,6 +126,11 @@ class ActionKBFeedback(Action):
                 SlotSet("kb_next", []),
                 *answer_with(dispatcher, tracker, hit, "Sorry about that. This article may fit better:"),
             ]
-        dispatcher.utter_message(text="Sorry the articles didn't solve it. I'll get a person to help.")
+        dispatcher.utter_message(text="Sorry that didn't solve it. I'll get a person to help.")
+        # After troubleshooting steps the article was the last resort: the steps failed, not the KB.
+        reason = (
+            "repeated_failure" if tracker.get_slot("ts_steps_tried") and tracker.get_slot("ts_flow") else "no_kb_answer"
+        )
         # The slot events apply after this action, so the ticket gets this answer directly.
-        return [*events, *await hand_over(dispatcher, tracker, reason="no_kb_answer", kb_feedback=feedback)]
+        events += [SlotSet("ts_flow", None), SlotSet("ts_step", None)]
+        return [*events, *await hand_over(dispatcher, tracker, reason=reason, kb_feedback=feedback)]

@@ -7,15 +7,18 @@ The questions and steps are data (bot/flows/, see bot/actions/flows.py). Diagnos
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.dialogue import INTERRUPTIONS, latest_intent, latest_text, leave_csat_question, wording
+from bot.actions.dialogue import INTERRUPTIONS, latest_intent, latest_text, leave_csat_question, now_iso, wording
 from bot.actions.flows import UNKNOWN, Flow, Question, Step, flow_book
 from bot.actions.handoff import hand_over
+from bot.actions.kb import answer_with, get_searcher
+from kb_index.search import Hit, IndexNotBuiltError
 
 SLOT_PREFIX = "q_"
 DID_IT_FIX = [
@@ -80,7 +83,7 @@ def step_message(flow: Flow, path: list[Step], index: int, tracker: Tracker) -> 
 def record(tracker: Tracker, flow: Flow, step: Step, outcome: str) -> list[dict[str, Any]]:
     return [
         *(tracker.get_slot("ts_steps_tried") or []),
-        {"flow": flow.intent, "step_id": step.id, "title": step.title, "outcome": outcome},
+        {"flow": flow.intent, "step_id": step.id, "title": step.title, "outcome": outcome, "at": now_iso()},
     ]
 
 
@@ -227,9 +230,40 @@ class ActionTroubleshootStep(Action):
         return show_step(dispatcher, tracker, flow, index)
 
 
+def problem_text(tracker: Tracker, flow: Flow) -> str:
+    """The customer's own description of the problem this flow is about."""
+    said = [
+        e.get("text") or ""
+        for e in tracker.events
+        if e.get("event") == "user" and ((e.get("parse_data") or {}).get("intent") or {}).get("name") == flow.intent
+    ]
+    return said[-1] if said else flow.title
+
+
+async def article_beyond_the_script(tracker: Tracker, flow: Flow) -> Hit | None:
+    """After the last scripted step: the help article for this problem (the flow's own article if
+    the index ranks it among the good hits), unless the customer has already seen it."""
+    searcher = get_searcher()
+    try:
+        hits = await asyncio.to_thread(searcher.search, f"{flow.title}. {problem_text(tracker, flow)}", 5)
+    except IndexNotBuiltError:
+        return None
+    good = [h for h in hits if h.score >= searcher.settings.min_score]
+    hit = next((h for h in good if h.article_id == flow.kb_article), good[0] if good else None)
+    return hit if hit and hit.article_id not in (tracker.get_slot("kb_articles_shown") or []) else None
+
+
 async def give_up(
     dispatcher: CollectingDispatcher, tracker: Tracker, flow: Flow, tried: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
+    """Out of scripted steps: one help article if there is a good one ("did this help?" decides
+    the rest, see kb.py), otherwise a person with every step tried."""
+    hit = await article_beyond_the_script(tracker, flow)
+    # The flow stays named so that a ticket made after the article still carries the diagnosis.
+    events = [SlotSet("ts_steps_tried", tried), SlotSet("pending", None), SlotSet("resolved", False)]
+    if hit is not None:
+        lead = "Those were all the steps I have. Our help article may cover something we haven't tried:"
+        return [*events, SlotSet("kb_next", []), *answer_with(dispatcher, tracker, hit, lead)]
     dispatcher.utter_message(
         text="I'm sorry, those were all the steps I have for this. I'm passing it to a person "
         "with everything we tried, so nobody will ask you to repeat them."
