@@ -98,7 +98,9 @@ class KBSearcher:
             rows.update(int(r) for r in dense_rows[0] if r >= 0)
         lexical = loaded.lexical.scores(question) if weight > 0.0 else None
         if lexical is not None:
-            rows.update(int(r) for r in np.argsort(-lexical)[:n] if lexical[r] > 0)
+            # argpartition, not argsort: at 100k passages a full sort alone costs ~5 ms.
+            best = np.argpartition(-lexical, n - 1)[:n] if lexical.size > n else np.arange(lexical.size)
+            rows.update(int(r) for r in best if lexical[r] > 0)
         ordered = np.fromiter(sorted(rows), dtype=np.int64)
         if ordered.size == 0:
             return ordered, np.zeros(0, dtype="float32")
