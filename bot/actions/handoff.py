@@ -157,6 +157,9 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        if ((tracker.latest_message or {}).get("intent") or {}).get("name") == "request_human":
+            # One apology (a complaint already got utter_sorry_frustrated from its rule).
+            dispatcher.utter_message(text="Of course. Sorry I couldn't sort it out myself.")
         return [*leave_csat_question(tracker), *await hand_over(dispatcher, tracker)]
 
 

@@ -138,3 +138,20 @@ def test_demo_page_and_article_pages(client: TestClient) -> None:
     assert article.status_code == 200 and "<ol>" in article.text
     assert client.get("/help/articles/nope").status_code == 404
     assert client.get("/help/articles/..%2f..%2fetc%2fpasswd").status_code == 404
+
+
+def test_queue_is_kept_and_status_lookup_shows_only_the_customers_view(client: TestClient) -> None:
+    created = client.post(
+        "/api/tickets", json=ticket_body(customer_email="Alex@Example.com", queue="billing"), headers=AUTH
+    ).json()
+    assert created["queue"] == "billing"
+    r = client.post(f"/api/tickets/{created['id']}/status-lookup", json={"email": "alex@example.com"}, headers=AUTH)
+    assert r.status_code == 200
+    assert set(r.json()) == {"id", "status", "created_at", "updated_at"}  # no transcript, no notes
+    # someone else's email and an unknown id answer the same 404: ids cannot be probed
+    wrong = client.post(f"/api/tickets/{created['id']}/status-lookup", json={"email": "x@example.com"}, headers=AUTH)
+    unknown = client.post("/api/tickets/NIM-000000/status-lookup", json={"email": "alex@example.com"}, headers=AUTH)
+    assert wrong.status_code == unknown.status_code == 404
+    assert client.post(f"/api/tickets/{created['id']}/status-lookup", json={"email": "alex@example.com"}).status_code == 401
+    bad_queue = client.post("/api/tickets", json=ticket_body(queue="sales"), headers=AUTH)
+    assert bad_queue.status_code == 422
