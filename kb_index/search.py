@@ -108,7 +108,11 @@ class KBSearcher:
         dense = loaded.built.vectors[ordered] @ query[0]
         blended = (1.0 - weight) * dense
         if lexical is not None:
-            blended = blended + weight * lexical[ordered]
+            # BM25 (0..1) is scaled to the spread of the candidates' cosines: ranking as a blend of
+            # min-max normalised scores, while the score stays on the cosine scale the threshold
+            # is calibrated on. On StackFAQ the plain sum let BM25 outvote dense on near-ties.
+            spread = float(dense.max() - dense.min()) if dense.size > 1 else 1.0
+            blended = blended + weight * spread * lexical[ordered]
         return ordered, blended.astype("float32")
 
     def search(self, question: str, top_k: int | None = None, lexical_weight: float | None = None) -> list[Hit]:
