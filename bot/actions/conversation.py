@@ -37,6 +37,8 @@ INTENT_LABELS = {
     "ask_howto": "How do I…? (help articles)",
     "request_human": "Talk to a person",
 }
+# The way back from "explain simpler", one tap away.
+MORE_TECHNICAL = {"title": "Give me the technical version", "payload": '/explain_simpler{"detail_level": "technical"}'}
 RATING = re.compile(r"^\s*([1-5])(?:\s*(?:/\s*5|stars?|out of 5))?\s*[.!]*\s*$", re.IGNORECASE)
 RATING_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5"}
 
@@ -64,7 +66,8 @@ class ActionSetDetailLevel(Action):
         if tracker.get_slot("pending") == "step_outcome" and flow is not None:
             tracker.slots["detail_level"] = level  # so the step below is worded the new way
             dispatcher.utter_message(
-                text="Sure, here it is in simpler words." if level == "plain" else "Sure, here are the details."
+                text="Sure, here it is in simpler words." if level == "plain" else "Sure, here are the details.",
+                buttons=[MORE_TECHNICAL] if level == "plain" else [],
             )
             return [*events, *show_step(dispatcher, tracker, flow, int(tracker.get_slot("ts_step") or 0))]
         if tracker.active_loop.get("name"):

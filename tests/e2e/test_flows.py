@@ -123,6 +123,10 @@ def test_wifi_flow_follows_the_answers_explains_simpler_and_hands_over_with_the_
     simpler = chat.say("I don't understand, explain it simpler please")
     assert "simpler words" in simpler and "Step 1" in simpler
     assert simpler.split("Step 1", 1)[1] != technical.split("Step 1", 1)[1]
+    # and back: one tap gives the technical wording again, then simpler again for the rest
+    again = chat.tap("technical version")
+    assert "Sure, here are the details" in again and technical.split("Step 1", 1)[1] in again
+    chat.say("explain simpler please")
     reply = chat.say("no, it still drops")
     steps_seen = 1
     while "Did that fix it?" in reply:
