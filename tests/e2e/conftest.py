@@ -19,9 +19,11 @@ def stack():
         yield s
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's Chromium driven by Playwright; never a downloaded browser."""
+    """Debian's Chromium driven by Playwright; never a downloaded browser. Per module: Playwright's
+    sync API keeps an event loop running in the main thread while it is open, which would break
+    the asyncio tests that run after the browser tests."""
     import os
 
     from playwright.sync_api import sync_playwright
