@@ -52,6 +52,29 @@ def figures() -> dict:
     return figures
 
 
+def test_batched_parsing_equals_the_server_path() -> None:
+    """The held-out test (and bench-nlu) parse in batches through the NLU graph; the server parses
+    one message at a time through Agent.parse_message. Both must give the same intents, confidences
+    and entities."""
+    texts = [text for text, _ in read_examples()][::12]
+    result = subprocess.run(
+        [str(RASA_PY), "-m", "tests.nlu.parse_messages", str(trained_test_model()), "--one-by-one"],
+        input=json.dumps(texts),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=base_env(),
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    both = json.loads(result.stdout)
+    for batched, single in zip(both["batched"], both["one_by_one"], strict=True):
+        assert batched["predicted"] == single["predicted"]
+        assert batched["entities"] == single["entities"]
+        assert [n for n, _ in batched["ranking"]] == [n for n, _ in single["ranking"]]
+        assert all(abs(a - b) < 1e-6 for (_, a), (_, b) in zip(batched["ranking"], single["ranking"], strict=True))
+
+
 def baseline() -> dict:
     return json.loads(BASELINE.read_text())
 
