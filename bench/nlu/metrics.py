@@ -84,7 +84,7 @@ def expected_cost(truths: list[str], finals: list[str]) -> float:
 
 def tune_thresholds(truths: list[str], predictions: list[dict[str, Any]]) -> dict[str, Any]:
     """Fallback threshold and ambiguity threshold from (cross-validation) predictions: the pair with
-    the lowest expected cost (COST_CLARIFY, COST_WRONG); ties go to the lower thresholds. With a
+    the lowest expected cost (COST_CLARIFY, COST_WRONG); ties go to the higher threshold. With a
     wrong intent costing twice a clarifying question, the bot falls back exactly where its guess is
     more often wrong than right. Returns the choice and the whole grid."""
     grid = []
@@ -95,7 +95,9 @@ def tune_thresholds(truths: list[str], predictions: list[dict[str, Any]]) -> dic
             grid.append(
                 {"threshold": threshold, "ambiguity_threshold": ambiguity, "cost": cost, **rates(truths, finals)}
             )
-    best = min(grid, key=lambda g: (g["cost"], g["threshold"], g["ambiguity_threshold"]))
+    # Ties (the same cost on our data) go to the higher threshold: it costs nothing measured and
+    # catches the messages the classifier knows least about (gibberish, other languages).
+    best = min(grid, key=lambda g: (g["cost"], -g["threshold"], g["ambiguity_threshold"]))
     return {
         "rule": f"lowest expected cost: clarifying question {COST_CLARIFY}, wrong intent {COST_WRONG}",
         "threshold": best["threshold"],
