@@ -7,6 +7,10 @@ from __future__ import annotations
 import re
 
 CODE_MASK = "[one-time code]"
+# The slot the verification form asks the code for: any 6 digits typed in answer to it are the code,
+# and its raw value is never stored or copied into a ticket.
+CODE_SLOT = "otp_code"
+SECRET_SLOTS = frozenset({CODE_SLOT})
 PASSWORD_MASK = "[password]"
 CARD_MASK = "[card number]"
 KEY_MASK = "[license key]"

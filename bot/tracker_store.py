@@ -14,11 +14,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.redaction import CODE_MASK, redact
-
-# Slots whose raw value is a secret (the code is checked in the same turn, then only a marker stays).
-SECRET_SLOTS = frozenset({"otp_code"})
-CODE_SLOT = "otp_code"
+from bot.redaction import CODE_MASK, CODE_SLOT, SECRET_SLOTS, redact
 
 
 def redact_event(event: Event, expecting_code: bool) -> Event:

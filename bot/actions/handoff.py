@@ -14,6 +14,7 @@ from bot.actions.dialogue import leave_csat_question
 from bot.actions.flows import flow_book
 from bot.actions.settings import get_settings
 from bot.actions.transcript import customer_email, transcript_from_tracker
+from bot.redaction import SECRET_SLOTS
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +23,6 @@ REASON_BY_INTENT = {
     "complain": "customer_frustrated",
     "nlu_fallback": "low_confidence",
 }
-# Never copied into a ticket: the one-time code the customer typed.
-SECRET_SLOTS = frozenset({"otp_code"})
 REASON_TEXT = {
     "customer_asked": "Customer asked for a person",
     "customer_frustrated": "Customer is frustrated",

@@ -7,7 +7,7 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-from bot.redaction import redact
+from bot.redaction import CODE_SLOT, redact
 
 
 def _time(event: dict[str, Any]) -> str:
@@ -27,7 +27,7 @@ def transcript_from_tracker(tracker: Tracker) -> list[dict[str, Any]]:
         if kind == "user":
             parse = event.get("parse_data") or {}
             intent = parse.get("intent") or {}
-            text = redact(event.get("text") or "", expecting_code=requested == "otp_code")
+            text = redact(event.get("text") or "", expecting_code=requested == CODE_SLOT)
             turns.append(
                 {
                     "time": _time(event),
