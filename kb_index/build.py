@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb_index.chunking import chunk_article, passage_for_embedding
+from kb_index.chunking import chunk_article, passage_for_embedding, question_chunks
 from kb_index.embedding import Embedder, make_embedder
 from kb_index.loading import Article, load_articles
 from kb_index.settings import KBSettings
@@ -57,9 +57,12 @@ def build_index(
             vectors.extend(vecs)
             reused += 1
             continue
-        for chunk in chunk_article(article, settings.chunk_words, settings.chunk_overlap_words):
+        chunks = chunk_article(article, settings.chunk_words, settings.chunk_overlap_words) + question_chunks(article)
+        for chunk in chunks:
             to_embed.append((len(passages), passage_for_embedding(article, chunk)))
-            passages.append({"article_id": article.id, "section": chunk.section, "text": chunk.text})
+            passages.append(
+                {"article_id": article.id, "section": chunk.section, "text": chunk.text, "kind": chunk.kind}
+            )
             vectors.append(None)  # filled below
     if to_embed:
         fresh = embedder.encode([text for _, text in to_embed], progress=progress)

@@ -11,11 +11,17 @@ from kb_index.loading import Article
 HEADING = re.compile(r"^(#{1,6})\s+(.*)$", re.MULTILINE)
 
 
+# Passage kinds: article text (quoted to customers) and a customer question from the front matter
+# (matched against, never quoted).
+TEXT, QUESTION = "text", "question"
+
+
 @dataclass(frozen=True)
 class Chunk:
     article_id: str
     section: str
     text: str
+    kind: str = TEXT
 
 
 @lru_cache(maxsize=1)
@@ -78,6 +84,11 @@ def chunk_article(article: Article, chunk_words: int, overlap_words: int) -> lis
         if fresh:
             chunks.append(Chunk(article.id, section, _join(window)))
     return chunks
+
+
+def question_chunks(article: Article) -> list[Chunk]:
+    """One passage per customer question listed in the article's front matter."""
+    return [Chunk(article.id, "", question, QUESTION) for question in article.questions]
 
 
 def passage_for_embedding(article: Article, chunk: Chunk) -> str:

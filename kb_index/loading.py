@@ -32,6 +32,9 @@ class Article:
     body: str
     path: Path
     checksum: str = field(default="")
+    # Optional: how customers ask for this article, in their words. Each is indexed as its own
+    # passage for matching; the bot never quotes one (it quotes the article's text).
+    questions: tuple[str, ...] = ()
 
 
 def parse_article(path: Path) -> Article:
@@ -53,6 +56,9 @@ def parse_article(path: Path) -> Article:
     body = parts[2].strip()
     if not body:
         raise ArticleError(path, "the article body is empty")
+    questions = meta.get("questions") or []
+    if not isinstance(questions, list) or not all(isinstance(q, str) and q.strip() for q in questions):
+        raise ArticleError(path, "questions must be a list of non-empty strings")
     updated = meta["updated"]
     if isinstance(updated, (dt.date, dt.datetime)):
         updated = updated.isoformat()
@@ -66,6 +72,7 @@ def parse_article(path: Path) -> Article:
         body=body,
         path=path,
         checksum=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        questions=tuple(q.strip() for q in questions),
     )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kb_index.chunking import TEXT
 from kb_index.embedding import Embedder, make_embedder
 from kb_index.lexical import LexicalIndex
 from kb_index.settings import KBSettings
@@ -46,6 +47,9 @@ class _Loaded:
     built: BuiltIndex
     lexical: LexicalIndex
     articles: dict[str, dict]
+    # Per article, the first passage of its text (the summary): what the bot quotes when the
+    # article was found through one of its customer questions.
+    summary_rows: dict[str, int]
 
 
 class KBSearcher:
@@ -75,7 +79,11 @@ class KBSearcher:
                 texts = [
                     f"{articles[p['article_id']]['title']} {p['section']} {p['text']}" for p in built.meta["passages"]
                 ]
-                self._loaded = _Loaded(built, LexicalIndex(texts), articles)
+                summary_rows: dict[str, int] = {}
+                for row, p in enumerate(built.meta["passages"]):
+                    if p.get("kind", TEXT) == TEXT:
+                        summary_rows.setdefault(p["article_id"], row)
+                self._loaded = _Loaded(built, LexicalIndex(texts), articles, summary_rows)
             return self._loaded
 
     @property
@@ -123,18 +131,18 @@ class KBSearcher:
         # a rebuild swaps `current` meanwhile.
         loaded = self._index()
         rows, scores = self._passage_scores(loaded, question, weight)
-        hits: list[Hit] = []
-        seen: set[str] = set()
+        passages = loaded.built.meta["passages"]
+        best: dict[str, float] = {}  # article -> its best score (any passage kind)
+        quoted: dict[str, int] = {}  # article -> its best text passage among the candidates
         for i in np.argsort(-scores):
-            passage = loaded.built.meta["passages"][rows[i]]
+            passage = passages[rows[i]]
             article_id = passage["article_id"]
-            if article_id in seen:
-                continue
-            seen.add(article_id)
+            best.setdefault(article_id, float(scores[i]))
+            if passage.get("kind", TEXT) == TEXT:
+                quoted.setdefault(article_id, int(rows[i]))
+        hits: list[Hit] = []
+        for article_id, score in sorted(best.items(), key=lambda item: -item[1])[:top_k]:
+            passage = passages[quoted.get(article_id, loaded.summary_rows.get(article_id, -1))]
             art = loaded.articles[article_id]
-            hits.append(
-                Hit(article_id, art["title"], art["url"], float(scores[i]), passage["text"], passage["section"])
-            )
-            if len(hits) == top_k:
-                break
+            hits.append(Hit(article_id, art["title"], art["url"], score, passage["text"], passage["section"]))
         return hits

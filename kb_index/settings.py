@@ -23,7 +23,7 @@ class KBSettings(BaseSettings):
     # Share of the BM25 score in the blended score (0 = dense only, 1 = lexical only).
     lexical_weight: float = 0.1
     # A hit scoring below this (blended score) is "no good answer": the bot offers a person.
-    min_score: float = 0.38
+    min_score: float = 0.41
     top_k: int = 3
     # "flat" = exact inner product; "hnsw" = approximate, for corpora of many thousand passages.
     index_type: str = "flat"

@@ -97,6 +97,10 @@ def test_long_sections_are_chunked_with_overlap(articles: Path) -> None:
         ("---\nid: [unclosed\n---\nbody", "not valid YAML"),
         ("---\nid: x\ntitle: X\n---\nbody", "lacks tags, platforms, updated, url"),
         ("---\nid: x\ntitle: X\ntags: [a]\nplatforms: [web]\nupdated: 2026-01-01\nurl: /x\n---\n  \n", "body is empty"),
+        (
+            "---\nid: x\ntitle: X\ntags: [a]\nplatforms: [web]\nupdated: 2026-01-01\nurl: /x\nquestions: one\n---\nbody",
+            "questions must be a list of non-empty strings",
+        ),
     ],
 )
 def test_malformed_article_is_named_with_its_reason(tmp_path: Path, content: str, reason: str) -> None:
@@ -105,6 +109,22 @@ def test_malformed_article_is_named_with_its_reason(tmp_path: Path, content: str
     with pytest.raises(ArticleError) as err:
         parse_article(bad)
     assert reason in str(err.value) and "bad.md" in str(err.value)
+
+
+def test_customer_questions_find_the_article_but_its_text_is_quoted(
+    tmp_path: Path, articles: Path, embedder
+) -> None:
+    """A question in the front matter matches the way a customer asks; the hit still quotes the
+    article's own text, never the listed question."""
+    path = articles / "refund-policy.md"
+    asked = "I was charged for a year I never used, can I have my money back"
+    path.write_text(path.read_text().replace("---\nMoney", f'questions:\n  - "{asked}"\n---\nMoney', 1))
+    settings = settings_for(tmp_path, articles)
+    build_index(settings, embedder=embedder)
+    (hit,) = KBSearcher(settings, embedder=embedder).search(asked, top_k=1)
+    assert hit.article_id == "refund-policy"
+    assert hit.score > 0.9
+    assert asked not in hit.passage and "Money back for an annual plan" in hit.passage
 
 
 def test_duplicate_ids_fail(articles: Path) -> None:
