@@ -3,40 +3,70 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from handoff_api.models import Base
+# Seconds a SQLite writer waits for another writer's lock before giving up.
+SQLITE_BUSY_TIMEOUT = 30
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
 
 
 def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+    if is_sqlite(url):
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
-            # WAL lets the staff pages read while the bot writes.
+            # SQLAlchemy, not the driver, decides when a transaction begins (see _begin).
+            dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
+            # WAL lets the staff pages read while the bot writes.
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
+        @event.listens_for(engine, "begin")
+        def _begin(conn) -> None:  # noqa: ANN001
+            # A write transaction takes the write lock up front (BEGIN IMMEDIATE): a deferred one
+            # that read first and then writes fails at once with "database is locked" when another
+            # writer committed in between, instead of waiting for the busy timeout.
+            immediate = conn.get_execution_options().get("sqlite_immediate", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 class Database:
     def __init__(self, url: str) -> None:
+        self.url = url
         self.engine = make_engine(url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
-
-    def create_schema(self) -> None:
-        Base.metadata.create_all(self.engine)
+        # Same pool; on SQLite its transactions begin IMMEDIATE (no effect on PostgreSQL).
+        self.write_sessionmaker = sessionmaker(
+            self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False
+        )
 
     def session(self) -> Iterator[Session]:
+        with self.sessionmaker() as session:
+            yield session
+
+    @contextmanager
+    def write_session(self) -> Iterator[Session]:
+        with self.write_sessionmaker() as session:
+            yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
         with self.sessionmaker() as session:
             yield session

@@ -2,33 +2,128 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import secrets
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlencode
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
 
+from handoff_api import redaction
+from handoff_api.business_hours import Clock, system_clock
 from handoff_api.db import Database
-from handoff_api.routes import health, pages, tickets
+from handoff_api.deps import SESSION_COOKIE
+from handoff_api.kb_drafts import check_drafts_dir
+from handoff_api.migrate import upgrade_to_head
+from handoff_api.routes import health, pages, staff, tickets
 from handoff_api.settings import Settings, get_settings
+from handoff_api.webhooks import WebhookWorker
 
 HERE = Path(__file__).parent
+log = logging.getLogger(__name__)
+
+# Staff pages show customer data: no caching, no framing, only our own scripts and styles.
+STAFF_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def _check(settings: Settings) -> None:
+    if settings.webhook_url and not settings.webhook_secret:
+        raise ValueError("WEBHOOK_SECRET must be set when WEBHOOK_URL is (deliveries are signed with it)")
+    check_drafts_dir(settings)
+
+
+def _local_time(value: dt.datetime | None, settings: Settings) -> str:
+    return value.astimezone(settings.zone).strftime("%a %d %b %Y %H:%M") if value else ""
+
+
+def _age(value: dt.datetime | None, now: dt.datetime) -> str:
+    if value is None:
+        return ""
+    seconds = max(0, int((now - value).total_seconds()))
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} d"
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    """`clock` returns the current time (aware); tests pass a fixed one for business hours."""
     settings = settings or get_settings()
+    _check(settings)
+    db = Database(settings.database_url)
+    worker = WebhookWorker(db, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.db.create_schema()
-        yield
-        app.state.db.engine.dispose()
+        # Every start brings the schema to the newest migration (a no-op when it is there).
+        await asyncio.to_thread(upgrade_to_head, db.engine)
+        await asyncio.to_thread(redaction.warm_up)
+        task = asyncio.create_task(worker.run()) if settings.webhook_url else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            db.engine.dispose()
 
-    app = FastAPI(title="Tier0 handoff API", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="Tier0 handoff API",
+        version="0.2.0",
+        lifespan=lifespan,
+        description="Tickets from the bot (bearer token) for the staff (session cookie or HTTP Basic). "
+        "See README, 'Handoff API'.",
+    )
     app.state.settings = settings
-    app.state.db = Database(settings.database_url)
-    app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    app.state.db = db
+    app.state.clock = clock or system_clock
+    app.state.webhook_wake = worker.wake
+    app.state.webhook_worker = worker
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.filters["local_time"] = lambda value: _local_time(value, settings)
+    templates.env.filters["age"] = lambda value: _age(value, app.state.clock())
+    app.state.templates = templates
+
+    secret = settings.staff_session_secret
+    if not secret:
+        log.warning("STAFF_SESSION_SECRET is not set: staff sessions end when this process stops")
+        secret = secrets.token_urlsafe(32)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.staff_session_max_age_seconds,
+        same_site="lax",
+        https_only=settings.staff_cookie_secure,
+    )
+
+    @app.middleware("http")
+    async def staff_headers(request: Request, call_next):  # noqa: ANN001, ANN202
+        response = await call_next(request)
+        if request.url.path.startswith("/staff"):
+            response.headers.update(STAFF_HEADERS)
+        return response
+
+    @app.exception_handler(staff.LoginRequired)
+    async def to_login(request: Request, exc: staff.LoginRequired) -> RedirectResponse:
+        return RedirectResponse("/staff/login?" + urlencode({"next": exc.next_url}), status_code=303)
+
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     # Only the built client files of the npm packages are served, not all of node_modules.
     socketio_dist = settings.web_vendor_dir / "socket.io-client" / "dist"
@@ -36,5 +131,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.mount("/vendor/socket.io", StaticFiles(directory=socketio_dist), name="vendor-socketio")
     app.include_router(health.router)
     app.include_router(tickets.router)
+    app.include_router(staff.router)
     app.include_router(pages.router)
     return app

@@ -1,11 +1,21 @@
-"""Request and response bodies."""
+"""Request and response bodies (the API contract; see README "Handoff API")."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; refuse it on every backend so both behave the same.
+    if "\x00" in value:
+        raise ValueError("NUL characters are not allowed")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
 
 Reason = Literal[
     "low_confidence",
@@ -16,28 +26,36 @@ Reason = Literal[
     "account_action",
 ]
 Queue = Literal["tier1", "tier2", "billing"]
+Status = Literal["new", "open", "pending_customer", "resolved", "closed"]
+Priority = Literal["low", "normal", "high", "urgent"]
 
 
 class TurnIn(BaseModel):
     time: dt.datetime
     sender: Literal["customer", "bot"]
-    text: str = ""
-    intent: str | None = None
+    # Length is checked against MAX_TURN_CHARS by the route, with a message that names the turn.
+    text: Text = ""
+    intent: Annotated[Text, Field(max_length=64)] | None = None
     confidence: float | None = Field(default=None, ge=0.0, le=1.0)
     entities: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class TicketCreate(BaseModel):
-    conversation_id: str = Field(min_length=1, max_length=128)
+    conversation_id: Text = Field(min_length=1, max_length=128)
     reason: Reason
     # Which team picks it up; the bot knows (billing questions, 2FA recovery), else tier1.
     queue: Queue = "tier1"
-    summary: str = Field(default="", max_length=2000)
-    customer_email: str | None = Field(default=None, max_length=320)
+    # Unset: derived from the reason (customer_frustrated and account_action -> high, else normal).
+    priority: Priority | None = None
+    summary: Text = Field(default="", max_length=2000)
+    customer_email: Text | None = Field(default=None, max_length=320)
+    customer_name: Text | None = Field(default=None, max_length=200)
+    # True when the bot verified the email with a one-time code.
+    customer_verified: bool = False
     transcript: list[TurnIn] = Field(min_length=1)
     slots: dict[str, Any] = Field(default_factory=dict)
     steps_tried: list[dict[str, Any]] = Field(default_factory=list)
-    kb_articles: list[str] = Field(default_factory=list)
+    kb_articles: list[Annotated[Text, Field(max_length=200)]] = Field(default_factory=list)
 
 
 class TurnOut(TurnIn):
@@ -45,7 +63,27 @@ class TurnOut(TurnIn):
     seq: int
 
 
-class TicketOut(BaseModel):
+class NoteOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    author: str
+    text: str
+    created_at: dt.datetime
+
+
+class AuditOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    actor: str
+    action: str
+    field: str | None
+    old_value: str | None
+    new_value: str | None
+    at: dt.datetime
+
+
+class TicketSummary(BaseModel):
+    """A row of the list: everything but the conversation."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: str
@@ -56,18 +94,77 @@ class TicketOut(BaseModel):
     summary: str
     conversation_id: str
     customer_email: str | None
+    customer_name: str | None
+    customer_verified: bool
+    assignee: str | None
+    expected_pickup_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class TicketOut(TicketSummary):
+    """What a create returns (and the bot may read back)."""
+
     slots: dict[str, Any]
     steps_tried: list[dict[str, Any]]
     kb_articles: list[str]
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    # One customer-facing sentence: when a person will pick the ticket up.
+    pickup_message: str
     transcript: list[TurnOut] = Field(validation_alias="turns")
+
+
+class TicketDetail(TicketOut):
+    notes: list[NoteOut]
+    audit: list[AuditOut]
+
+
+class TicketPage(BaseModel):
+    items: list[TicketSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class TicketUpdate(BaseModel):
+    """PATCH: only the fields sent change; `"assignee": null` unassigns."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status | None = None
+    priority: Priority | None = None
+    queue: Queue | None = None
+    assignee: Text | None = Field(default=None, max_length=320)
+
+    @model_validator(mode="after")
+    def _something(self) -> TicketUpdate:
+        if not self.model_fields_set:
+            raise ValueError("send at least one of status, priority, queue, assignee")
+        for name in ("status", "priority", "queue"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+class NoteCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: Text = Field(min_length=1, max_length=10000)
+
+
+class DraftCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # Unset: taken from the ticket's summary.
+    title: Text | None = Field(default=None, max_length=200)
+
+
+class DraftOut(BaseModel):
+    article_id: str
+    path: str
 
 
 class StatusLookup(BaseModel):
     """A customer asks about their ticket: the id and the email the bot has verified."""
 
-    email: str = Field(min_length=3, max_length=320)
+    email: Text = Field(min_length=3, max_length=320)
 
 
 class CustomerTicketView(BaseModel):

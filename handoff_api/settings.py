@@ -1,28 +1,104 @@
-"""Handoff API settings from the environment (documented in .env.example)."""
+"""Handoff API settings from the environment (documented in .env.example). The one place where the
+service's configuration lives."""
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
+    # --- storage ---
     # SQLite file by default; e.g. postgresql+psycopg://user@127.0.0.1:5432/test for PostgreSQL.
     database_url: str = "sqlite:///var/handoff.db"
+
+    # --- credentials ---
     # Shared secret the bot's action server sends as "Authorization: Bearer <token>".
     handoff_bot_token: str = "dev-bot-token"
-    # Where the widget on the demo page connects (the Rasa server's socket.io channel).
-    rasa_public_url: str = "http://127.0.0.1:5005"
-    # Longest transcript turn we accept; longer requests get a 422 that says so.
+    # Signs the staff session cookie. Empty: a random key per process (staff log in again after a
+    # restart); set it in production and when several processes serve the staff pages.
+    staff_session_secret: str = ""
+    staff_session_max_age_seconds: int = 8 * 3600
+    # Send the session cookie only over HTTPS (turn on behind TLS).
+    staff_cookie_secure: bool = False
+
+    # --- request limits: longer requests get a clear 422 and nothing is stored ---
     max_turn_chars: int = 5000
     max_turns: int = 1000
+
+    # --- business hours: when a person picks a ticket up (docs/nimbus-facts.md, "Support") ---
+    business_timezone: str = "Europe/Berlin"
+    # Weekdays the human agents work, comma-separated (mon..sun).
+    business_days: Annotated[tuple[str, ...], NoDecode] = ("mon", "tue", "wed", "thu", "fri")
+    business_open: dt.time = dt.time(8, 0)
+    business_close: dt.time = dt.time(18, 0)
+    # Public holidays (YYYY-MM-DD, comma-separated) on which nobody picks tickets up.
+    business_holidays: Annotated[tuple[dt.date, ...], NoDecode] = ()
+    # How long a ticket waits for a person while the team is working.
+    pickup_minutes: int = Field(default=30, ge=1)
+    # Business-plan customers get 24/7 chat: a ticket whose slots say so is picked up around the clock.
+    business_plan_always_open: bool = True
+
+    # --- outbound webhook (off when WEBHOOK_URL is empty) ---
+    webhook_url: str = ""
+    # HMAC-SHA256 key for X-Tier0-Signature; required when webhook_url is set.
+    webhook_secret: str = ""
+    webhook_timeout_seconds: float = 5.0
+    # Exponential backoff between attempts: base * 2^(attempt-1) seconds, at most max; then given up.
+    webhook_backoff_base_seconds: float = 2.0
+    webhook_backoff_max_seconds: float = 600.0
+    webhook_max_attempts: int = 10
+    # How often the delivery worker looks for due deliveries (it is also woken on every new event).
+    webhook_poll_seconds: float = 2.0
+
+    # --- pages ---
+    # Where the widget on the demo page connects (the Rasa server's socket.io channel).
+    rasa_public_url: str = "http://127.0.0.1:5005"
     # Static files of the web widget installed from the npm registry at set-up time.
     web_vendor_dir: Path = Path("web/node_modules")
     kb_source_dir: Path = Path("kb/articles")
+    # KB article drafts made from resolved tickets land here, never in kb_source_dir.
+    kb_drafts_dir: Path = Path("kb/drafts")
+
+    @field_validator("business_days", mode="before")
+    @classmethod
+    def _split_days(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip().lower()[:3] for part in value.split(",") if part.strip()]
+        unknown = [d for d in value if d not in WEEKDAYS]  # type: ignore[union-attr]
+        if unknown:
+            raise ValueError(f"unknown weekday(s) {unknown}; use {','.join(WEEKDAYS)}")
+        return tuple(value)  # type: ignore[arg-type]
+
+    @field_validator("business_holidays", mode="before")
+    @classmethod
+    def _split_holidays(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("business_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.business_timezone)
 
 
 @lru_cache

@@ -1,0 +1,155 @@
+"""A resolved ticket becomes a KB article draft for content writers: a Markdown file with the same
+front matter as kb/articles (kb_index.loading.parse_article reads it), pre-filled from the ticket's
+summary, the steps tried and the agents' notes, written into KB_DRAFTS_DIR, never into the
+published articles. A writer checks it and moves it to kb/articles/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from handoff_api import audit
+from handoff_api.db import Database
+from handoff_api.models import Ticket
+from handoff_api.settings import Settings
+from handoff_api.tickets import get_ticket
+
+DRAFTABLE = ("resolved", "closed")
+# Customer intents that say nothing about the topic.
+_CHATTER = {
+    "greet",
+    "goodbye",
+    "affirm",
+    "deny",
+    "thank",
+    "request_human",
+    "complain",
+    "nlu_fallback",
+    "out_of_scope",
+    "inform",
+    "bot_challenge",
+    "explain_simpler",
+    "more_technical",
+}
+_PLATFORM_SLOTS = ("device", "os", "app_platform", "q_device", "q_os", "q_app_platform")
+
+
+class NotResolved(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Draft:
+    article_id: str
+    path: Path
+
+
+def slugify(text: str, limit: int = 60) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:limit].rstrip("-") or "draft"
+
+
+def check_drafts_dir(settings: Settings) -> None:
+    drafts, articles = settings.kb_drafts_dir.resolve(), settings.kb_source_dir.resolve()
+    if drafts == articles or drafts.is_relative_to(articles):
+        raise ValueError(f"KB_DRAFTS_DIR ({drafts}) must not be inside KB_SOURCE_DIR ({articles})")
+
+
+def _problem(ticket: Ticket) -> str:
+    for turn in ticket.turns:
+        if turn.sender == "customer" and turn.intent not in _CHATTER and turn.text.strip():
+            return turn.text.strip()
+    return next((t.text.strip() for t in ticket.turns if t.sender == "customer" and t.text.strip()), "")
+
+
+def default_title(ticket: Ticket) -> str:
+    found = re.search(r"Diagnosis: ([^(.]+)", ticket.summary)
+    title = found.group(1).strip() if found else _problem(ticket) or ticket.summary or f"Ticket {ticket.id}"
+    title = title[:1].upper() + title[1:]
+    return title if len(title) <= 80 else title[:77].rstrip() + "..."
+
+
+def _tags(ticket: Ticket) -> list[str]:
+    intents = [t.intent for t in ticket.turns if t.sender == "customer" and t.intent and t.intent not in _CHATTER]
+    tags = list(dict.fromkeys(i.replace("_", "-") for i in intents))
+    return [*tags, ticket.queue] if tags else [ticket.queue, ticket.reason.replace("_", "-")]
+
+
+def _platforms(ticket: Ticket) -> list[str]:
+    found = [str(ticket.slots[s]).strip().lower() for s in _PLATFORM_SLOTS if isinstance(ticket.slots.get(s), str)]
+    return list(dict.fromkeys(p for p in found if p)) or ["all"]
+
+
+def render(ticket: Ticket, article_id: str, title: str, today: dt.date) -> str:
+    meta = {
+        "id": article_id,
+        "title": title,
+        "tags": _tags(ticket),
+        "platforms": _platforms(ticket),
+        "updated": today.isoformat(),
+        "url": f"/help/articles/{article_id}",
+        "questions": [q for q in [_problem(ticket)[:200]] if q],
+        # Not read by kb_index; tells the writer where the draft came from.
+        "source_ticket": ticket.id,
+    }
+    steps = [
+        f"{i}. {s.get('step', '').strip()} (tried with the bot: {s.get('outcome', 'unknown')})"
+        for i, s in enumerate(ticket.steps_tried, 1)
+        if isinstance(s, dict) and str(s.get("step", "")).strip()
+    ]
+    notes = [f"- {n.text.strip()}" for n in ticket.notes if n.text.strip()]
+    body = [
+        ticket.summary.strip() or title,
+        "",
+        "## Steps",
+        *(steps or ["1. (Write the steps that solved it.)"]),
+        "",
+        "## What the agent found",
+        *(notes or ["- (No notes on the ticket.)"]),
+        "",
+        "## Still not working?",
+        "Ask the Nimbus assistant for a person: a ticket carries your whole conversation to our team.",
+        "",
+    ]
+    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, default_flow_style=None)
+    return f"---\n{front}---\n" + "\n".join(body)
+
+
+def create_draft(
+    db: Database, settings: Settings, ticket_id: str, actor: str, title: str | None = None
+) -> Draft | None:
+    check_drafts_dir(settings)
+    with db.write_session() as session:
+        ticket = get_ticket(session, ticket_id)
+        if ticket is None:
+            return None
+        if ticket.status not in DRAFTABLE:
+            raise NotResolved(
+                f"ticket {ticket.id} is {ticket.status}; only a resolved or closed ticket becomes a draft"
+            )
+        title = (title or "").strip() or default_title(ticket)
+        folder = settings.kb_drafts_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        base = slugify(title)
+        for n in range(1, 100):
+            article_id = base if n == 1 else f"{base}-{n}"
+            path = folder / f"{article_id}.md"
+            try:
+                # "x": never overwrite a draft a writer may already be editing.
+                with open(path, "x", encoding="utf-8") as fh:
+                    fh.write(render(ticket, article_id, title, dt.date.today()))
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                break
+            except FileExistsError:
+                continue
+        else:
+            raise RuntimeError(f"too many drafts named {base}")
+        audit.record(ticket, actor, "draft_created", new=str(path))
+        session.commit()
+        return Draft(article_id, path)
