@@ -24,12 +24,12 @@ export PYTHONPATH := $(CURDIR)
 TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py)
 KB_INPUTS       := $(shell find kb/articles -name '*.md' 2>/dev/null) $(wildcard kb_index/*.py)
 
-.PHONY: help setup run test lint train index bench bench-latency bench-kb bench-nlu bench-nlu-compare lock clean
+.PHONY: help setup run test lint train index bench bench-latency bench-kb bench-nlu bench-nlu-compare bench-handoff lock clean
 
 help:
 	@echo "make run     set up what is missing, train/index what changed, start the stack"
 	@echo "make test    set up what is missing and run every test"
-	@echo "make bench   benchmarks: bench-latency, bench-kb, bench-nlu (figures in bench/results/)"
+	@echo "make bench   benchmarks: bench-latency, bench-kb, bench-nlu, bench-handoff (figures in bench/results/)"
 	@echo "make train | make index | make lint | make lock | make clean"
 
 # --- environments (fully pinned lock files, hashes checked) -------------------
@@ -92,7 +92,7 @@ test: setup $(CHROMIUM)
 lint: $(APP_STAMP)
 	@$(APP_VENV)/bin/ruff check .
 
-bench: bench-latency bench-kb bench-nlu
+bench: bench-latency bench-kb bench-nlu bench-handoff
 
 bench-latency: setup train index
 	@OMP_NUM_THREADS=1 $(APP_PY) -m bench.latency
@@ -106,6 +106,11 @@ bench-kb: setup
 # and the held-out file bench/data/nlu_heldout.yml; trains in the Rasa environment (~25 min on 2 cores).
 bench-nlu: setup
 	@$(RASA_PY) -m bench.nlu
+
+# Handoff API: ticket creations per second and p95 latency, 1/8/32 clients, SQLite and PostgreSQL
+# side by side against a real uvicorn process (PostgreSQL at 127.0.0.1:5432/test; skipped if absent).
+bench-handoff: $(APP_STAMP)
+	@$(APP_PY) -m bench.handoff
 
 # How the pipeline was chosen: candidate pipelines side by side (~50 min; not part of `make bench`).
 bench-nlu-compare: setup

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     # Send the session cookie only over HTTPS (turn on behind TLS).
     staff_cookie_secure: bool = False
 
+    # Requests handled at once (threads); the rest wait in line. See main.py for why it is small.
+    request_threads: int = Field(default=8, ge=1, le=200)
+
     # --- request limits: longer requests get a clear 422 and nothing is stored ---
     max_turn_chars: int = 5000
     max_turns: int = 1000
