@@ -110,7 +110,7 @@ def server(database_url: str, workdir: Path):
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
-        yield url
+        yield url, log
     finally:
         proc.terminate()
         try:
@@ -122,6 +122,7 @@ def server(database_url: str, workdir: Path):
 async def run_level(url: str, concurrency: int, requests: int, offset: int) -> dict:
     latencies: list[float] = []
     errors = 0
+    kinds: dict[str, int] = {}
     next_n = iter(range(offset, offset + requests))
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     headers = {"Authorization": f"Bearer {TOKEN}"}
@@ -132,12 +133,16 @@ async def run_level(url: str, concurrency: int, requests: int, offset: int) -> d
             nonlocal errors
             for n in next_n:
                 started = time.perf_counter()
-                r = await client.post(
-                    "/api/tickets", json=escalation(n), headers=headers | {"Idempotency-Key": str(uuid.uuid4())}
-                )
+                try:
+                    r = await client.post(
+                        "/api/tickets", json=escalation(n), headers=headers | {"Idempotency-Key": str(uuid.uuid4())}
+                    )
+                    failed = r.status_code != 201
+                except httpx.HTTPError as exc:  # counted, and the run goes on
+                    failed = True
+                    kinds[type(exc).__name__] = kinds.get(type(exc).__name__, 0) + 1
                 latencies.append(time.perf_counter() - started)
-                if r.status_code != 201:
-                    errors += 1
+                errors += failed
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -147,6 +152,7 @@ async def run_level(url: str, concurrency: int, requests: int, offset: int) -> d
         "concurrency": concurrency,
         "requests": requests,
         "errors": errors,
+        "transport_errors": kinds,
         "seconds": round(wall, 2),
         "tickets_per_s": round(requests / wall, 1),
         "p50_ms": round(statistics.median(ordered) * 1000, 1),
@@ -179,12 +185,17 @@ def main() -> int:
     for backend in backends:
         with tempfile.TemporaryDirectory(prefix="tier0-bench-handoff-") as tmp:
             workdir = Path(tmp)
-            with database(backend, workdir) as url, server(url, workdir) as api:
+            with database(backend, workdir) as url, server(url, workdir) as (api, log):
                 asyncio.run(run_level(api, 4, 40, 10_000_000))  # warm-up: connections, caches
                 for i, concurrency in enumerate(CONCURRENCY):
                     row = {"backend": backend} | asyncio.run(run_level(api, concurrency, args.requests, i * 1_000_000))
                     rows.append(row)
                     print(f"  {backend:<10} c={concurrency:<3} {row['tickets_per_s']:>7} tickets/s", flush=True)
+                    if row["errors"]:
+                        print(
+                            f"  {row['errors']} errors {row['transport_errors']}; server log:",
+                            log.read_text()[-2000:],
+                        )
     result = {
         "what": "POST /api/tickets (12-turn escalation, redaction, audit row, Idempotency-Key) against one "
         "uvicorn worker; clients in the same machine",

@@ -34,7 +34,9 @@ def make_engine(url: str) -> Engine:
             # WAL lets the staff pages read while the bot writes.
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            # FULL: a ticket whose id the customer was given survives a power cut too (WAL's
+            # NORMAL could lose the last commits); ~1.5 ms a ticket here.
+            cur.execute("PRAGMA synchronous=FULL")
             cur.close()
 
         @event.listens_for(engine, "begin")
