@@ -21,7 +21,7 @@ class KBSettings(BaseSettings):
     chunk_words: int = 120
     chunk_overlap_words: int = 30
     # Share of the BM25 score in the blended score (0 = dense only, 1 = lexical only).
-    lexical_weight: float = 0.1
+    lexical_weight: float = 0.07
     # A hit scoring below this (blended score) is "no good answer": the bot offers a person.
     min_score: float = 0.41
     top_k: int = 3

@@ -98,7 +98,8 @@ def test_long_sections_are_chunked_with_overlap(articles: Path) -> None:
         ("---\nid: x\ntitle: X\n---\nbody", "lacks tags, platforms, updated, url"),
         ("---\nid: x\ntitle: X\ntags: [a]\nplatforms: [web]\nupdated: 2026-01-01\nurl: /x\n---\n  \n", "body is empty"),
         (
-            "---\nid: x\ntitle: X\ntags: [a]\nplatforms: [web]\nupdated: 2026-01-01\nurl: /x\nquestions: one\n---\nbody",
+            "---\nid: x\ntitle: X\ntags: [a]\nplatforms: [web]\nupdated: 2026-01-01\nurl: /x\n"
+            "questions: one\n---\nbody",
             "questions must be a list of non-empty strings",
         ),
     ],
