@@ -12,6 +12,8 @@ APP_STAMP  := $(APP_VENV)/.installed
 WEB_STAMP  := web/node_modules/.installed
 MODEL      := models/nimbus.tar.gz
 KB_STAMP   := var/kb_index/.built
+# all-mpnet-base-v2 exported to ONNX for the NLU pipeline (outside var/: `make clean` keeps it)
+MPNET_ONNX := .venvs/models/all-mpnet-base-v2-onnx/export.json
 # pip's machine-wide config names local indexes that lack most packages; hide that noise.
 PIP_QUIET  := 2>&1 | grep -v "is ignored: it is neither a file nor a directory" ; exit $${PIPESTATUS[0]}
 
@@ -59,7 +61,10 @@ $(CHROMIUM):
 	   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	 else echo "The browser tests need Chromium: sudo apt-get install chromium (or set CHROMIUM=/path)" >&2; exit 1; fi
 
-setup: $(RASA_STAMP) $(APP_STAMP) $(WEB_STAMP)
+$(MPNET_ONNX): $(APP_STAMP) requirements/mpnet.lock bot/nlu/mpnet_export.py
+	@$(APP_PY) -m bot.nlu.mpnet_export
+
+setup: $(RASA_STAMP) $(APP_STAMP) $(WEB_STAMP) $(MPNET_ONNX)
 	@$(APP_PY) scripts/ensure_env.py
 
 # Re-lock after editing requirements/*.in (needs the registry; uv resolves in seconds).
@@ -68,7 +73,7 @@ lock: $(APP_STAMP)
 	$(APP_VENV)/bin/uv pip compile requirements/app.in --python-version 3.11 --python-platform x86_64-manylinux_2_28 --find-links /opt/wheels --generate-hashes -o requirements/app.lock
 
 # --- model and index: rebuilt only when their inputs changed ----------------
-$(MODEL): $(RASA_STAMP) $(TRAINING_INPUTS)
+$(MODEL): $(RASA_STAMP) $(MPNET_ONNX) $(TRAINING_INPUTS)
 	@echo "==> Training the Rasa model (training data or config changed)"
 	@$(RASA_VENV)/bin/rasa train --data bot/data --fixed-model-name nimbus --out models --quiet
 	@touch $@
@@ -105,7 +110,7 @@ bench-kb: setup
 # NLU: cross-validation on bot/data/nlu, CLINC150 (../shared/datasets) next to Larson et al. 2019,
 # and the held-out file bench/data/nlu_heldout.yml; trains in the Rasa environment (~25 min on 2 cores).
 bench-nlu: setup
-	@$(RASA_PY) -m bench.nlu
+	@OMP_NUM_THREADS=2 $(RASA_PY) -m bench.nlu
 
 # Handoff API: ticket creations per second and p95 latency, 1/8/32 clients, SQLite and PostgreSQL
 # side by side against a real uvicorn process (PostgreSQL at 127.0.0.1:5432/test; skipped if absent).

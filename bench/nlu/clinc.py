@@ -35,8 +35,10 @@ def load(path: Path = CLINC) -> dict[str, list[tuple[str, str]]]:
     return {split: [(text, label) for text, label in rows] for split, rows in raw.items()}
 
 
-def scores(labels: list[str], predictions: list[dict[str, Any]], threshold: float) -> dict[str, float]:
-    finals = [decide(p["ranking"], threshold, 0.0) for p in predictions]
+def scores(
+    labels: list[str], predictions: list[dict[str, Any]], threshold: float, ambiguity: float = 0.0
+) -> dict[str, float]:
+    finals = [decide(p["ranking"], threshold, ambiguity) for p in predictions]
     in_scope = [(t, f) for t, f in zip(labels, finals, strict=True) if t != OOS]
     oos = [f for t, f in zip(labels, finals, strict=True) if t == OOS]
     return {
@@ -75,6 +77,12 @@ def run(config: dict[str, Any], epochs: int | None = None, log=print) -> dict[st
         parser.close()
     thresholds, curve = pick_thresholds([label for _, label in val_rows], val)
     test_labels = [label for _, label in test_rows]
+    # The bot's own FallbackClassifier settings (config.yml, tuned on our data, never on CLINC150).
+    fallback = next((p for p in config["pipeline"] if p["name"] == "FallbackClassifier"), {})
+    shipped = {
+        "threshold": float(fallback.get("threshold", 0.0)),
+        "ambiguity": float(fallback.get("ambiguity_threshold", 0.0)),
+    }
     return {
         "data": "CLINC150 Full: train 15000 + 100 oos, val 3000 + 100 oos, test 4500 + 1000 oos",
         "pipeline": [p["name"] for p in pipeline["pipeline"]],
@@ -82,6 +90,9 @@ def run(config: dict[str, Any], epochs: int | None = None, log=print) -> dict[st
         "train_seconds": round(trained.seconds, 1),
         "parse_ms_per_message": round(1000 * parse_seconds / (len(val_rows) + len(test_rows)), 1),
         "oos_as_class": scores(test_labels, test, 0.0),
+        "shipped_fallback": shipped,
+        "plus_shipped_threshold": scores(test_labels, test, shipped["threshold"]),
+        "plus_shipped_threshold_and_ambiguity": scores(test_labels, test, shipped["threshold"], shipped["ambiguity"]),
         "thresholds_from_val": thresholds,
         "plus_threshold_in_scope_first": scores(test_labels, test, thresholds["in_scope_first"]),
         "plus_threshold_balanced": scores(test_labels, test, thresholds["balanced"]),

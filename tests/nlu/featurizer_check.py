@@ -1,6 +1,6 @@
-"""Checks of the MiniLM featurizer inside Rasa; runs in the Rasa environment and prints JSON.
+"""Checks of a sentence-embedding featurizer inside Rasa; runs in the Rasa environment and prints JSON.
 
-.venvs/rasa/bin/python -m tests.nlu.featurizer_check
+.venvs/rasa/bin/python -m tests.nlu.featurizer_check minilm|mpnet   (texts as a JSON list on stdin)
 """
 
 from __future__ import annotations
@@ -25,9 +25,12 @@ def main() -> None:
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
     from bot.nlu.minilm_featurizer import MiniLMFeaturizer
+    from bot.nlu.mpnet_featurizer import MPNetFeaturizer
 
+    which = sys.argv[1] if len(sys.argv) > 1 else "minilm"
+    cls = {"minilm": MiniLMFeaturizer, "mpnet": MPNetFeaturizer}[which]
     texts = json.load(sys.stdin)
-    featurizer = MiniLMFeaturizer({**MiniLMFeaturizer.get_default_config(), "alias": "minilm"}, "minilm")
+    featurizer = cls({**cls.get_default_config(), "alias": which}, which)
 
     def sentence_features(messages: list[Message]) -> list[np.ndarray]:
         out = []
