@@ -137,6 +137,7 @@ class Stack:
     bot_token: str
     env: dict[str, str]
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    commands: dict[str, list[str]] = field(default_factory=dict)
 
     def say(self, sender: str, text: str, timeout: float = 30) -> list[dict]:
         r = httpx.post(
@@ -162,6 +163,29 @@ class Stack:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+READY_PATHS = {"handoff": ("/readyz", 60), "actions": ("/health", 120), "rasa": ("/", 240)}
+
+
+def spawn(stack: Stack, name: str) -> None:
+    log = open(stack.workdir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+    # cwd is the work folder so that no process reads the developer's .env by accident.
+    stack.processes[name] = subprocess.Popen(
+        stack.commands[name], cwd=stack.workdir, env=stack.env, stdout=log, stderr=subprocess.STDOUT
+    )
+
+
+def wait_started(stack: Stack, name: str) -> None:
+    base = {"handoff": stack.handoff_url, "actions": stack.action_url, "rasa": stack.rasa_url}[name]
+    path, timeout = READY_PATHS[name]
+    wait_ready(stack, name, base + path, timeout)
+
+
+def start_process(stack: Stack, name: str) -> None:
+    """(Re)start one process of the stack with its command and environment, and wait until ready."""
+    spawn(stack, name)
+    wait_started(stack, name)
 
 
 def wait_ready(stack: Stack, name: str, url: str, timeout: float) -> None:
@@ -249,14 +273,12 @@ def running_stack(model: Path, kb_index: Path, extra_env: dict[str, str] | None 
             "*",
         ],
     }
+    stack.commands = commands
     try:
-        for name, cmd in commands.items():
-            log = open(workdir / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
-            # cwd is the work folder so that no process reads the developer's .env by accident.
-            stack.processes[name] = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
-        wait_ready(stack, "handoff", f"{stack.handoff_url}/readyz", 60)
-        wait_ready(stack, "actions", f"{stack.action_url}/health", 120)
-        wait_ready(stack, "rasa", f"{stack.rasa_url}/", 240)
+        for name in commands:
+            spawn(stack, name)
+        for name in commands:
+            wait_started(stack, name)
         yield stack
     finally:
         for name in list(stack.processes):

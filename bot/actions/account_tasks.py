@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.accounts import async_backend
 from bot.actions.accounts.backend import AccountError, PlanInfo
 from bot.actions.dialogue import TALK_TO_PERSON, YES_NO, latest_intent
-from bot.actions.handoff import hand_over
+from bot.actions.handoff import get_outbox, hand_over
 from bot.actions.licensing import move_license
 from bot.actions.settings import get_settings
 from bot.actions.verification import FAILED, is_verified
@@ -46,7 +46,24 @@ def done(resolved: bool = True) -> list[dict[str, Any]]:
 
 async def ticket_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
     settings = get_settings()
-    ticket_id = tracker.get_slot("ticket_id")
+    ticket_id = tracker.get_slot("ticket_id") or ""
+    if ticket_id.startswith("REF-"):
+        # An escalation made while the ticket system was down: the outbox knows what became of it.
+        escalation = get_outbox().by_reference(ticket_id)
+        owner = (escalation.payload.get("customer_email") or "").lower() if escalation else ""
+        if escalation is None or owner != tracker.get_slot("verified_email"):
+            dispatcher.utter_message(
+                text=f"I couldn't find {ticket_id} for your email address. Please check the reference."
+            )
+            return [*done(False), SlotSet("ticket_id", None)]
+        if escalation.state != "delivered" or not escalation.ticket_id:
+            dispatcher.utter_message(
+                text=f"Your request {ticket_id} is saved and on its way to our support team: our ticket system "
+                "was unavailable when you asked, and it will be delivered automatically with the whole conversation."
+            )
+            return [*done(True), SlotSet("ticket_id", None)]
+        dispatcher.utter_message(text=f"Your request {ticket_id} became ticket {escalation.ticket_id}.")
+        ticket_id = escalation.ticket_id
     try:
         async with httpx.AsyncClient(timeout=settings.handoff_timeout_seconds) as client:
             response = await client.post(

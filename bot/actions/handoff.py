@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import Any
 
-import httpx
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.accounts import async_backend
 from bot.actions.dialogue import leave_csat_question
 from bot.actions.flows import flow_book
-from bot.actions.settings import get_settings
+from bot.actions.handoff_outbox import HandoffOutbox, deliver, outbox_from_settings
 from bot.actions.transcript import customer_email, transcript_from_tracker
 from bot.redaction import SECRET_SLOTS
 
@@ -123,30 +124,47 @@ async def hand_over(
     note: str = "",
 ) -> list[dict[str, Any]]:
     """Create the ticket and tell the customer its number (used by every path that escalates)."""
-    settings = get_settings()
     ticket = build_ticket(tracker, reason, kb_feedback, ts_steps, queue, note)
-    try:
-        async with httpx.AsyncClient(timeout=settings.handoff_timeout_seconds) as client:
-            response = await client.post(
-                f"{settings.handoff_api_url}/api/tickets",
-                json=ticket,
-                headers={"Authorization": f"Bearer {settings.handoff_bot_token}"},
-            )
-            response.raise_for_status()
-    except httpx.HTTPError as exc:
-        # Issue 5 adds a durable outbox; until then the customer is told plainly.
-        log.error("handoff failed: %s", exc)
+    await add_verified_customer(tracker, ticket)
+    # Stored before the first attempt: if the service is down or slow, or this process restarts,
+    # the escalation is still delivered (bot/actions/handoff_outbox.py).
+    outbox = get_outbox()
+    escalation = await deliver(outbox, outbox.add(ticket))
+    if escalation.state == "delivered" and escalation.ticket_id:
+        pickup = escalation.pickup_message or "A person will pick it up as soon as possible."
         dispatcher.utter_message(
-            text="I'm sorry, I couldn't reach our ticket system just now, so no ticket was created. "
-            "Please try again in a few minutes."
+            text=f"I've passed this to our support team. Your ticket number is {escalation.ticket_id}. {pickup} "
+            "They will read the whole conversation, so you won't need to repeat yourself."
         )
-        return []
-    ticket_id = response.json()["id"]
+        return [SlotSet("handoff_ticket_id", escalation.ticket_id), SlotSet("handoff_reason", None)]
     dispatcher.utter_message(
-        text=f"I've passed this to our support team. Your ticket number is {ticket_id}. "
-        "A person will read the whole conversation, so you won't need to repeat yourself."
+        text=f"Our ticket system is slow to answer right now, so I've saved your request under the reference "
+        f"{escalation.reference}. It will reach our support team automatically as soon as the system is back, "
+        "with this whole conversation, so you won't need to repeat yourself. Keep the reference to ask about it."
     )
-    return [SlotSet("handoff_ticket_id", ticket_id), SlotSet("handoff_reason", None)]
+    return [SlotSet("handoff_ticket_id", escalation.reference), SlotSet("handoff_reason", None)]
+
+
+async def add_verified_customer(tracker: Tracker, ticket: dict[str, Any]) -> None:
+    """A customer who proved their email: the agent sees their name and plan, and the service
+    knows whether the plan includes round-the-clock support."""
+    email = (tracker.get_slot("email") or "").lower()
+    if not email or tracker.get_slot("verified_email") != email:
+        return
+    try:
+        customer = await async_backend().lookup_customer(email)
+    except Exception:  # the ticket matters more than the extra details
+        log.exception("account lookup for the ticket failed")
+        customer = None
+    ticket["customer_verified"] = True
+    if customer is not None:
+        ticket["customer_name"] = customer.name
+        ticket["slots"]["customer_plan"] = customer.plan
+
+
+@lru_cache
+def get_outbox() -> HandoffOutbox:
+    return outbox_from_settings()
 
 
 class ActionHandoff(Action):

@@ -35,6 +35,17 @@ def main() -> None:
         log.info("warming up the KB model and index")
         get_searcher().warm_up()
 
+    @app.after_server_start
+    async def start_outbox(_app, _loop) -> None:  # noqa: ANN001
+        from bot.actions.handoff import get_outbox
+        from bot.actions.handoff_outbox import run_worker
+
+        outbox = get_outbox()
+        waiting = len(outbox.pending())
+        if waiting:
+            log.info("handoff outbox: %d escalation(s) waiting from before the restart", waiting)
+        _app.add_task(run_worker(outbox, settings), name="handoff-outbox")
+
     app.run(
         host=settings.action_host,
         port=settings.action_port,

@@ -17,6 +17,12 @@ class ActionSettings(BaseSettings):
     handoff_api_url: str = "http://127.0.0.1:8000"
     handoff_bot_token: str = "dev-bot-token"
     handoff_timeout_seconds: float = 5.0
+    # Durable outbox of escalations (bot/actions/handoff_outbox.py): the SQLite file, how often the
+    # action server looks for undelivered ones, and the exponential backoff between tries.
+    handoff_outbox_path: Path = Path("var/handoff_outbox.db")
+    handoff_retry_poll_seconds: float = 2.0
+    handoff_retry_base_seconds: float = 2.0
+    handoff_retry_max_seconds: float = 300.0
     # KB article urls are paths (/help/articles/<id>); the bot cites them on this site.
     help_site_url: str = "http://127.0.0.1:8000"
 

@@ -19,7 +19,18 @@ from bot.actions.dialogue import INTERRUPTIONS, latest_intent, latest_text, leav
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 CODE = re.compile(r"(?<!\d)(\d{3})\s?(\d{3})(?!\d)")
-TICKET = re.compile(r"\bNIM[-\s]?(\d{6})\b", re.IGNORECASE)
+# A ticket number, or the reference of an escalation still waiting in the outbox (handoff_outbox.py).
+TICKET = re.compile(r"\b(?:NIM[-\s]?(\d{6})|(REF-[A-HJ-NP-Z2-9]{6}))\b", re.IGNORECASE)
+
+
+def ticket_reference(text: str) -> str | None:
+    """ "nim 123456" -> "NIM-123456"; "ref-7k2m9q" -> "REF-7K2M9Q"; None when there is none."""
+    found = TICKET.search(text or "")
+    if not found:
+        return None
+    return f"NIM-{found.group(1)}" if found.group(1) else found.group(2).upper()
+
+
 RESEND = "Send a new code"
 # Markers the extractors put in a slot so that its validator can answer; never a real value.
 NOT_A_CODE, NOT_A_TICKET, VERIFIED, FAILED = "[not a code]", "[not a ticket id]", "[verified]", "[failed]"
@@ -65,8 +76,7 @@ class ActionBeginAccountTask(Action):
         events.append(SlotSet("resolved", None))
         if task == "ticket_status":
             # Only a ticket id typed now counts; an old or mis-tagged one would look up the wrong ticket.
-            found = TICKET.search(latest_text(tracker))
-            events.append(SlotSet("ticket_id", f"NIM-{found.group(1)}" if found else None))
+            events.append(SlotSet("ticket_id", ticket_reference(latest_text(tracker))))
         if not is_verified(tracker):
             dispatcher.utter_message(
                 text=f"{WHY_VERIFY[task]} First I need to make sure it's your account: I'll send a one-time "
@@ -111,9 +121,9 @@ class ValidateVerifyForm(FormValidationAction):
     async def extract_ticket_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict:
-        found = TICKET.search(latest_text(tracker))
+        found = ticket_reference(latest_text(tracker))
         if found:
-            return {"ticket_id": f"NIM-{found.group(1)}"}
+            return {"ticket_id": found}
         if tracker.get_slot("requested_slot") == "ticket_id" and latest_intent(tracker) not in INTERRUPTIONS:
             return {"ticket_id": NOT_A_TICKET}
         return {}
@@ -167,7 +177,8 @@ class ValidateVerifyForm(FormValidationAction):
     def validate_ticket_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict:
-        if value == NOT_A_TICKET or not value or not TICKET.fullmatch(str(value)):
+        found = ticket_reference(str(value or "")) if value != NOT_A_TICKET else None
+        if not found:
             dispatcher.utter_message(text="That isn't a ticket number I recognise.")
             return {"ticket_id": None}
-        return {"ticket_id": str(value).upper()}
+        return {"ticket_id": found}

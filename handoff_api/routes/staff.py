@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request, status
@@ -25,7 +25,7 @@ from handoff_api.deps import (
     staff_from_session,
 )
 from handoff_api.models import PRIORITIES, QUEUES, STATUSES, StaffUser
-from handoff_api.schemas import NoteCreate, TicketUpdate
+from handoff_api.schemas import NoteCreate, Reason, TicketUpdate
 from handoff_api.tickets import TicketFilters, UnknownAssignee, add_note, get_ticket, list_tickets, update_ticket
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -40,14 +40,7 @@ AGES: dict[str, tuple[str, dt.timedelta | None, dt.timedelta | None]] = {
     "older-3d": ("older than 3 days", None, dt.timedelta(days=3)),
     "older-7d": ("older than 7 days", None, dt.timedelta(days=7)),
 }
-REASONS = (
-    "low_confidence",
-    "no_kb_answer",
-    "repeated_failure",
-    "customer_asked",
-    "customer_frustrated",
-    "account_action",
-)
+REASONS = get_args(Reason)
 
 
 class LoginRequired(Exception):

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import queue
 import re
+import sqlite3
+import time
 import uuid
 
 import httpx
 import pytest
 import socketio
+
+from tests.stack import start_process
 
 pytestmark = pytest.mark.e2e
 
@@ -110,9 +114,43 @@ def test_socketio_delivers_replies_with_session_persistence(stack) -> None:
         client.disconnect()
 
 
-def test_handoff_service_down_is_told_to_the_customer(stack) -> None:
-    # Runs last in this module: it stops the handoff API of the shared stack.
+def test_escalation_survives_a_dead_handoff_service_and_an_action_server_restart(stack) -> None:
+    """Runs last in this module. The handoff service is down when the customer asks for a person:
+    the customer gets a reference at once; the action server restarts while the service is still
+    down; once the service is back, exactly one ticket with the whole conversation exists."""
     stack.stop("handoff")
-    reply = texts(stack.say(new_sender(), "let me speak to a human agent please"))
-    assert "couldn't reach our ticket system" in reply
-    assert "NIM-" not in reply
+    sender = new_sender()
+    stack.say(sender, "my wifi keeps disconnecting every few minutes on my laptop")
+    reply = texts(stack.say(sender, "let me speak to a human agent please"))
+    reference = re.search(r"REF-[A-Z0-9]{6}", reply)
+    assert reference, reply
+    assert "NIM-" not in reply and "reach our support team automatically" in reply
+
+    stack.stop("actions")
+    start_process(stack, "actions")
+    time.sleep(3)  # the restarted worker tries (and fails) at least once more while the service is down
+    start_process(stack, "handoff")
+
+    database = stack.workdir / "handoff.db"
+    deadline = time.monotonic() + 60
+    rows: list = []
+    while time.monotonic() < deadline:
+        with sqlite3.connect(database) as db:
+            rows = db.execute("SELECT id FROM tickets WHERE conversation_id = ?", (sender,)).fetchall()
+        if rows:
+            break
+        time.sleep(0.5)
+    time.sleep(5)  # later retries must not add a second ticket
+    with sqlite3.connect(database) as db:
+        rows = db.execute("SELECT id FROM tickets WHERE conversation_id = ?", (sender,)).fetchall()
+    assert len(rows) == 1, rows
+    ticket = httpx.get(
+        f"{stack.handoff_url}/api/tickets/{rows[0][0]}", headers={"Authorization": f"Bearer {stack.bot_token}"}
+    ).json()
+    customer = [t["text"] for t in ticket["transcript"] if t["sender"] == "customer"]
+    assert customer == [
+        "my wifi keeps disconnecting every few minutes on my laptop",
+        "let me speak to a human agent please",
+    ]
+    assert ticket["reason"] == "customer_asked"
+    assert "1 escalation(s) waiting from before the restart" in stack.log("actions")

@@ -78,9 +78,10 @@ def test_events_are_signed_and_retried_until_delivered(app_factory, database: Te
     ticket = create(client)
     attempts = receiver.wait_for(3)
     # The same delivery three times: two 500s, then accepted; the waits grow (0.3 s, then 0.6 s).
+    # Only lower bounds: a busy machine can stretch any wait, never shorten one.
     assert len({a["headers"]["X-Tier0-Delivery"] for a in attempts}) == 1
     gaps = [attempts[1]["at"] - attempts[0]["at"], attempts[2]["at"] - attempts[1]["at"]]
-    assert 0.25 < gaps[0] < gaps[1], gaps
+    assert gaps[0] > 0.25 and gaps[1] > 0.55, gaps
     for attempt in attempts:
         headers = attempt["headers"]
         assert headers["X-Tier0-Event"] == "ticket.created"
@@ -93,7 +94,12 @@ def test_events_are_signed_and_retried_until_delivered(app_factory, database: Te
     payload = json.loads(attempts[2]["body"])
     assert payload["event"] == "ticket.created" and payload["id"] == attempts[2]["headers"]["X-Tier0-Delivery"]
     assert payload["ticket"]["id"] == ticket["id"] and len(payload["ticket"]["transcript"]) == 3
-    assert database.rows("SELECT status, attempts, last_error FROM webhook_deliveries") == [("delivered", 3, None)]
+    # The receiver has answered; the service records that a moment later.
+    query = "SELECT status, attempts, last_error FROM webhook_deliveries"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and database.rows(query) != [("delivered", 3, None)]:
+        time.sleep(0.05)
+    assert database.rows(query) == [("delivered", 3, None)]
 
     add_staff(database.url)
     client.patch(f"/api/tickets/{ticket['id']}", json={"status": "open"}, headers=basic())

@@ -318,3 +318,27 @@ async def test_a_new_session_keeps_preferences_but_not_the_verification() -> Non
     assert events[0]["event"] == "session_started" and events[-1]["name"] == "action_listen"
     carried = slot_events(events)
     assert carried == {"detail_level": "plain", "os": "macOS", "email": "alex@example.com"}
+
+
+async def test_a_reference_from_the_outbox_is_answered_for_its_owner_only(
+    backend: DemoAccountBackend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the ticket system was down the customer got REF-XXXXXX (bot/actions/handoff_outbox.py);
+    asking about it tells them it is on its way, and nobody else learns anything about it."""
+    from bot.actions import handoff
+    from bot.actions.settings import get_settings
+
+    monkeypatch.setenv("HANDOFF_OUTBOX_PATH", str(tmp_path / "outbox.db"))
+    get_settings.cache_clear()
+    handoff.get_outbox.cache_clear()
+    try:
+        escalation = handoff.get_outbox().add({"conversation_id": "c", "customer_email": "alex@example.com"})
+        task = {"account_task": "ticket_status", "ticket_id": escalation.reference}
+        dispatcher, slots = await run(ActionRunAccountTask(), tracker({**VERIFIED_ALEX, **task}))
+        assert f"{escalation.reference} is saved and on its way" in said(dispatcher) and slots["resolved"] is True
+        jordan = {"email": "jordan@example.com", "verified_email": "jordan@example.com"}
+        dispatcher, slots = await run(ActionRunAccountTask(), tracker({**jordan, **task}))
+        assert "couldn't find" in said(dispatcher) and "on its way" not in said(dispatcher)
+    finally:
+        get_settings.cache_clear()
+        handoff.get_outbox.cache_clear()

@@ -112,9 +112,7 @@ def test_malformed_article_is_named_with_its_reason(tmp_path: Path, content: str
     assert reason in str(err.value) and "bad.md" in str(err.value)
 
 
-def test_customer_questions_find_the_article_but_its_text_is_quoted(
-    tmp_path: Path, articles: Path, embedder
-) -> None:
+def test_customer_questions_find_the_article_but_its_text_is_quoted(tmp_path: Path, articles: Path, embedder) -> None:
     """A question in the front matter matches the way a customer asks; the hit still quotes the
     article's own text, never the listed question."""
     path = articles / "refund-policy.md"
