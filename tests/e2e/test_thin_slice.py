@@ -95,6 +95,8 @@ def test_talk_to_a_person_creates_a_ticket_with_the_transcript(stack) -> None:
     assert customer[1]["intent"] == "wifi_dropout" and customer[1]["confidence"] > 0.5
     assert any(t["sender"] == "bot" and "Wi-Fi" in t["text"] for t in ticket["transcript"])
     assert "wifi" in ticket["summary"].lower()
+    # The customer is told when a person will pick it up (the service's business hours).
+    assert ticket["pickup_message"] and ticket["pickup_message"] in reply
 
 
 def test_socketio_delivers_replies_with_session_persistence(stack) -> None:
