@@ -106,6 +106,7 @@ bench-latency: setup train index
 bench-kb: setup
 	@OMP_NUM_THREADS=1 $(APP_PY) -m bench.kb
 	@OMP_NUM_THREADS=1 $(APP_PY) -m bench.kb_scale
+	@$(APP_PY) -m bench.kb_threads
 
 # NLU: cross-validation on bot/data/nlu, CLINC150 (../shared/datasets) next to Larson et al. 2019,
 # and the held-out file bench/data/nlu_heldout.yml; trains in the Rasa environment (~25 min on 2 cores).
