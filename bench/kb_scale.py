@@ -57,24 +57,25 @@ def measured(n: int, kind: str, index: faiss.Index, ms: list[float], recall: flo
     }
 
 
+def write_synthetic_build(folder: Path, n: int, base_build, rng: np.random.Generator) -> None:
+    """An n-passage HNSW build made of the real index's passages and (slightly perturbed) vectors,
+    so the searcher, BM25 and the metadata work on text like the real KB's."""
+    passages = base_build.meta["passages"]
+    picks = rng.integers(0, len(passages), n)
+    meta = {**base_build.meta, "index_type": "hnsw", "passages": [passages[i] for i in picks]}
+    noisy = base_build.vectors[picks] + rng.normal(0, 0.05, (n, base_build.vectors.shape[1])).astype("float32")
+    vectors = (noisy / np.linalg.norm(noisy, axis=1, keepdims=True)).astype("float32")
+    write_build(folder, vectors, meta, "hnsw")
+
+
 def full_query(n: int, base_build, questions: list[str], rng: np.random.Generator) -> dict:
     """p50/p95 of KBSearcher.search on an n-passage HNSW index: everything a customer waits for."""
     import tempfile
 
     settings = KBSettings(_env_file=None)
-    passages = base_build.meta["passages"]
-    picks = rng.integers(0, len(passages), n)
-    meta = {
-        "recipe": base_build.meta["recipe"],
-        "index_type": "hnsw",
-        "articles": base_build.meta["articles"],
-        "passages": [passages[i] for i in picks],
-    }
-    noisy = base_build.vectors[picks] + rng.normal(0, 0.05, (n, base_build.vectors.shape[1])).astype("float32")
-    vectors = (noisy / np.linalg.norm(noisy, axis=1, keepdims=True)).astype("float32")
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        write_build(Path(tmp), vectors, meta, "hnsw")
+        write_synthetic_build(Path(tmp), n, base_build, rng)
         build_s = time.perf_counter() - t
         searcher = KBSearcher(settings, index_dir=Path(tmp))
         t = time.perf_counter()

@@ -29,24 +29,19 @@ def measure() -> list[dict]:
     """In this process (threads from OMP_NUM_THREADS): latency and throughput per client count."""
     import faiss
 
+    from bench.kb_scale import write_synthetic_build
     from kb_index.evaluate import read_questions
     from kb_index.search import KBSearcher
     from kb_index.settings import KBSettings
-    from kb_index.store import current_build, read_build, write_build
+    from kb_index.store import current_build, read_build
     from tests.stack import built_test_index
 
     faiss.omp_set_num_threads(1)
     base = read_build(current_build(built_test_index()))
     questions = [q.question for q in read_questions(ROOT / "kb/eval/questions.tsv")][:120]
-    rng = np.random.default_rng(7)
-    n = 100_000
-    picks = rng.integers(0, len(base.meta["passages"]), n)
-    meta = {**base.meta, "index_type": "hnsw", "passages": [base.meta["passages"][i] for i in picks]}
-    noisy = base.vectors[picks] + rng.normal(0, 0.05, (n, base.vectors.shape[1])).astype("float32")
-    vectors = (noisy / np.linalg.norm(noisy, axis=1, keepdims=True)).astype("float32")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        write_build(Path(tmp), vectors, meta, "hnsw")
+        write_synthetic_build(Path(tmp), 100_000, base, np.random.default_rng(7))
         searcher = KBSearcher(KBSettings(_env_file=None), index_dir=Path(tmp))
         searcher.warm_up()
 

@@ -23,13 +23,11 @@ BASELINE = Path(__file__).with_name("heldout_baseline.json")
 TOLERANCE = 2.0  # percentage points
 
 
-@pytest.fixture(scope="module")
-def figures() -> dict:
-    model = trained_test_model()
-    rows = read_examples()
+def parse(texts: list[str], *flags: str):  # noqa: ANN201 - the JSON tests/nlu/parse_messages.py prints
+    """Parse with the test model in the Rasa environment (tests/nlu/parse_messages.py)."""
     result = subprocess.run(
-        [str(RASA_PY), "-m", "tests.nlu.parse_messages", str(model)],
-        input=json.dumps([text for text, _ in rows]),
+        [str(RASA_PY), "-m", "tests.nlu.parse_messages", str(trained_test_model()), *flags],
+        input=json.dumps(texts),
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -37,7 +35,13 @@ def figures() -> dict:
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    predictions = json.loads(result.stdout)
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def figures() -> dict:
+    rows = read_examples()
+    predictions = parse([text for text, _ in rows])
     truths = [intent for _, intent in rows]
     finals = [p["predicted"] for p in predictions]
     figures = rates(truths, finals)
@@ -56,18 +60,7 @@ def test_batched_parsing_equals_the_server_path() -> None:
     """The held-out test (and bench-nlu) parse in batches through the NLU graph; the server parses
     one message at a time through Agent.parse_message. Both must give the same intents, confidences
     and entities."""
-    texts = [text for text, _ in read_examples()][::12]
-    result = subprocess.run(
-        [str(RASA_PY), "-m", "tests.nlu.parse_messages", str(trained_test_model()), "--one-by-one"],
-        input=json.dumps(texts),
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=base_env(),
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    both = json.loads(result.stdout)
+    both = parse([text for text, _ in read_examples()][::12], "--one-by-one")
     for batched, single in zip(both["batched"], both["one_by_one"], strict=True):
         assert batched["predicted"] == single["predicted"]
         assert batched["entities"] == single["entities"]
