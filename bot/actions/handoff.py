@@ -15,6 +15,7 @@ from bot.actions.dialogue import leave_csat_question
 from bot.actions.flows import flow_book
 from bot.actions.handoff_outbox import HandoffOutbox, deliver, outbox_from_settings
 from bot.actions.transcript import customer_email, transcript_from_tracker
+from bot.actions.widget_payloads import widget_payload
 from bot.redaction import SECRET_SLOTS
 
 log = logging.getLogger(__name__)
@@ -136,12 +137,14 @@ async def hand_over(
             text=f"I've passed this to our support team. Your ticket number is {escalation.ticket_id}. {pickup} "
             "They will read the whole conversation, so you won't need to repeat yourself."
         )
+        dispatcher.utter_message(json_message=widget_payload(ticket={"id": escalation.ticket_id, "kind": "ticket"}))
         return [SlotSet("handoff_ticket_id", escalation.ticket_id), SlotSet("handoff_reason", None)]
     dispatcher.utter_message(
         text=f"Our ticket system is slow to answer right now, so I've saved your request under the reference "
         f"{escalation.reference}. It will reach our support team automatically as soon as the system is back, "
         "with this whole conversation, so you won't need to repeat yourself. Keep the reference to ask about it."
     )
+    dispatcher.utter_message(json_message=widget_payload(ticket={"id": escalation.reference, "kind": "reference"}))
     return [SlotSet("handoff_ticket_id", escalation.reference), SlotSet("handoff_reason", None)]
 
 

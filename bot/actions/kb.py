@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.dialogue import TALK_TO_PERSON, leave_csat_question, now_iso
 from bot.actions.handoff import hand_over
 from bot.actions.settings import get_settings
+from bot.actions.widget_payloads import widget_payload
 from kb_index.search import Hit, IndexNotBuiltError, KBSearcher
 from kb_index.settings import KBSettings
 
@@ -44,6 +45,9 @@ def brief(passage: str, limit: int = QUOTE_CHARS) -> str:
 def answer_with(dispatcher: CollectingDispatcher, tracker: Tracker, hit: Hit, lead: str) -> list[dict[str, Any]]:
     link = urljoin(get_settings().help_site_url, hit.url)
     dispatcher.utter_message(text=f"{lead} **{hit.title}**:\n{brief(hit.passage)}\nFull article: [{hit.title}]({link})")
+    # For the widget's citation card; channels without custom payloads have the link in the text.
+    citation = {"article_id": hit.article_id, "title": hit.title, "url": link}
+    dispatcher.utter_message(json_message=widget_payload(citation=citation))
     dispatcher.utter_message(text="Did this help?", buttons=DID_IT_HELP)
     shown = list(tracker.get_slot("kb_articles_shown") or [])
     if hit.article_id not in shown:

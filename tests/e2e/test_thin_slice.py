@@ -36,6 +36,9 @@ def test_kb_answer_comes_from_the_index_with_a_working_link(stack) -> None:
     link = re.search(r"\]\((http[^)]+)\)", reply).group(1)
     page = httpx.get(link)
     assert page.status_code == 200 and "Share" in page.text
+    # the widget's citation card: the same article as a structured payload
+    citations = [r["custom"]["data"]["tier0"]["citation"] for r in replies if "custom" in r]
+    assert citations == [{"article_id": "share-files", "title": citations[0]["title"], "url": link}]
     # the customer is asked whether it helped, with one-tap answers
     assert replies[-1]["text"] == "Did this help?"
     assert [b["payload"] for b in replies[-1]["buttons"]] == ["/affirm", "/deny"]
@@ -76,9 +79,13 @@ def test_talk_to_a_person_creates_a_ticket_with_the_transcript(stack) -> None:
     sender = new_sender()
     stack.say(sender, "hi")
     stack.say(sender, "my wifi keeps disconnecting every few minutes on my laptop")
-    reply = texts(stack.say(sender, "I want to talk to a real person"))
+    replies = stack.say(sender, "I want to talk to a real person")
+    reply = texts(replies)
     assert "NIM-" in reply
     ticket_id = "NIM-" + reply.split("NIM-")[1][:6]
+    # the widget's ticket banner gets the number as a structured payload too
+    banners = [r["custom"]["data"]["tier0"]["ticket"] for r in replies if "custom" in r]
+    assert banners == [{"id": ticket_id, "kind": "ticket"}]
 
     r = httpx.get(
         f"{stack.handoff_url}/api/tickets/{ticket_id}", headers={"Authorization": f"Bearer {stack.bot_token}"}
@@ -123,9 +130,13 @@ def test_escalation_survives_a_dead_handoff_service_and_an_action_server_restart
     stack.stop("handoff")
     sender = new_sender()
     stack.say(sender, "my wifi keeps disconnecting every few minutes on my laptop")
-    reply = texts(stack.say(sender, "let me speak to a human agent please"))
+    replies = stack.say(sender, "let me speak to a human agent please")
+    reply = texts(replies)
     reference = re.search(r"REF-[A-Z0-9]{6}", reply)
     assert reference, reply
+    assert {"id": reference.group(0), "kind": "reference"} in [
+        r["custom"]["data"]["tier0"]["ticket"] for r in replies if "custom" in r
+    ]
     assert "NIM-" not in reply and "reach our support team automatically" in reply
 
     stack.stop("actions")
