@@ -15,6 +15,16 @@ def _time(event: dict[str, Any]) -> str:
     return dt.datetime.fromtimestamp(ts, tz=dt.timezone.utc).isoformat()
 
 
+def shown_text(event: dict[str, Any]) -> str:
+    """What the customer saw themselves send: a tapped button's title rather than its payload
+    ("Talk to a person", not "/request_human"), when the widget said which button it was."""
+    text = event.get("text") or ""
+    title = (event.get("metadata") or {}).get("button_title")
+    if text.startswith("/") and isinstance(title, str) and title.strip():
+        return title.strip()
+    return text
+
+
 def transcript_from_tracker(tracker: Tracker) -> list[dict[str, Any]]:
     """Every customer and bot turn of the conversation, in order, with secrets masked (a code typed
     when the bot asked for it, passwords, card numbers)."""
@@ -27,7 +37,7 @@ def transcript_from_tracker(tracker: Tracker) -> list[dict[str, Any]]:
         if kind == "user":
             parse = event.get("parse_data") or {}
             intent = parse.get("intent") or {}
-            text = redact(event.get("text") or "", expecting_code=requested == CODE_SLOT)
+            text = redact(shown_text(event), expecting_code=requested == CODE_SLOT)
             turns.append(
                 {
                     "time": _time(event),
