@@ -10,6 +10,9 @@ APP_PY     := $(APP_VENV)/bin/python
 RASA_STAMP := $(RASA_VENV)/.installed
 APP_STAMP  := $(APP_VENV)/.installed
 WEB_STAMP  := web/node_modules/.installed
+# The chat widget: web/widget/src bundled by esbuild into one file the handoff API serves at /widget/
+WIDGET     := web/dist/tier0-widget.js
+WIDGET_SRC := $(wildcard web/widget/src/*)
 MODEL      := models/nimbus.tar.gz
 KB_STAMP   := var/kb_index/.built
 # all-mpnet-base-v2 exported to ONNX for the NLU pipeline (outside var/: `make clean` keeps it)
@@ -48,10 +51,15 @@ $(APP_STAMP): requirements/app.lock
 	@$(APP_PY) -m pip install -q --require-hashes --no-deps -r requirements/app.lock $(PIP_QUIET)
 	@touch $@
 
+# npm packages, then the widget: the bundle depends on the stamp, so new packages rebuild it too.
 $(WEB_STAMP): web/package.json web/package-lock.json
 	@echo "==> Browser libraries (npm ci)"
 	@cd web && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+$(WIDGET): $(WEB_STAMP) $(WIDGET_SRC)
+	@echo "==> Chat widget (esbuild: web/widget/src -> $@)"
+	@cd web && npm run --silent build
 
 # Browser tests drive Debian's Chromium (never a browser download).
 CHROMIUM ?= /usr/bin/chromium
@@ -64,7 +72,7 @@ $(CHROMIUM):
 $(MPNET_ONNX): $(APP_STAMP) requirements/mpnet.lock bot/nlu/mpnet_export.py
 	@$(APP_PY) -m bot.nlu.mpnet_export
 
-setup: $(RASA_STAMP) $(APP_STAMP) $(WEB_STAMP) $(MPNET_ONNX)
+setup: $(RASA_STAMP) $(APP_STAMP) $(WEB_STAMP) $(WIDGET) $(MPNET_ONNX)
 	@$(APP_PY) scripts/ensure_env.py
 
 # Re-lock after editing requirements/*.in (needs the registry; uv resolves in seconds).

@@ -1,0 +1,511 @@
+// The chat widget: an open shadow root on a host element appended to <body>, talking to Rasa's
+// socket.io channel (session_request / session_confirm / user_uttered / bot_uttered).
+import { io } from "socket.io-client";
+
+import { theme } from "./colors.js";
+import { renderMarkdown } from "./markdown.js";
+import { Store } from "./storage.js";
+import css from "./widget.css";
+
+const TALK_TO_PERSON = { title: "Talk to a person", payload: "/request_human" };
+const TYPING_TIMEOUT_MS = 30_000;
+const BACK_ONLINE_MS = 4_000;
+const COUNTER_FROM = 0.8; // the character counter appears at 80% of maxLength
+const NOT_SENT = "Not sent yet: will send when reconnected";
+const UNREACHABLE = "The assistant can't be reached right now. Retrying automatically…";
+const BACK = "Connected again.";
+
+let ids = 0;
+const newId = () => `m${Date.now().toString(36)}${(ids++).toString(36)}`;
+
+/** Small DOM helper: h("button", {class: "x", type: "button"}, "text", child). */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (key === "class") el.className = value;
+    else if (key === "text") el.textContent = value;
+    else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else el.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children) {
+    if (child !== null && child !== undefined) el.append(child);
+  }
+  return el;
+}
+
+const hidden = (text) => h("span", { class: "t0-vh", text });
+
+const ICON_CHAT =
+  '<svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" focusable="false"><path fill="currentColor" ' +
+  'd="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>';
+const ICON_DOWN =
+  '<svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" focusable="false"><path fill="none" ' +
+  'stroke="currentColor" stroke-width="2.5" stroke-linecap="round" d="M6 9l6 6 6-6"/></svg>';
+
+function safeUrl(url) {
+  if (typeof url !== "string" || !url) return null;
+  try {
+    const parsed = new URL(url, window.location.href);
+    return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+  } catch {
+    return null;
+  }
+}
+
+function normaliseButtons(list) {
+  if (!Array.isArray(list)) return [];
+  return list
+    .filter((b) => b && typeof b.title === "string" && b.title.trim())
+    .map((b) => ({ title: b.title, payload: typeof b.payload === "string" && b.payload ? b.payload : b.title }));
+}
+
+export class Widget {
+  constructor(config) {
+    this.config = config;
+    this.store = new Store(config.serverUrl + config.socketPath, config.persist);
+    const saved = this.store.load();
+    this.state = {
+      sessionId: saved ? saved.sessionId : null,
+      messages: saved ? saved.messages : [],
+      ticket: saved ? saved.ticket : null,
+      open: saved && saved.open !== null ? saved.open : config.open,
+    };
+    // A message on its way when the last page closed may or may not have arrived: we assume it did
+    // (the socket was up when it was sent); queued ones are sent after the next session_confirm.
+    for (const m of this.state.messages) if (m.status === "sending") m.status = "sent";
+    if (!this.state.messages.length && config.greeting) {
+      this.state.messages.push({ id: newId(), from: "bot", text: config.greeting, local: true });
+    }
+    this.ready = false; // connected and the session confirmed
+    this.offline = false;
+    this.elements = new Map(); // message id -> element
+    this.build();
+    this.renderAll();
+    this.connect();
+    this.setOpen(this.state.open, { focus: false, save: false });
+  }
+
+  // --- DOM -------------------------------------------------------------------------------------
+
+  build() {
+    const { config } = this;
+    this.host = h("tier0-chat-widget");
+    for (const [name, value] of Object.entries(theme(config.primaryColor))) this.host.style.setProperty(name, value);
+    this.root = this.host.attachShadow({ mode: "open" });
+    // A constructed style sheet also works on hosts whose CSP forbids inline <style>.
+    try {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(css);
+      this.root.adoptedStyleSheets = [sheet];
+    } catch {
+      this.root.append(h("style", { text: css }));
+    }
+
+    this.launcher = h("button", {
+      class: "t0-launcher",
+      type: "button",
+      "aria-label": `Open chat: ${config.title}`,
+      "aria-expanded": "false",
+      "aria-controls": "t0-panel",
+      onclick: () => this.setOpen(!this.state.open),
+    });
+
+    this.humanButton = h("button", {
+      class: "t0-human",
+      type: "button",
+      text: TALK_TO_PERSON.title,
+      onclick: () => this.send(TALK_TO_PERSON.payload, TALK_TO_PERSON.title),
+    });
+    const closeButton = h("button", {
+      class: "t0-close",
+      type: "button",
+      "aria-label": "Close chat",
+      text: "×",
+      onclick: () => this.setOpen(false),
+    });
+    const header = h("div", { class: "t0-header" }, h("h2", { class: "t0-title", text: config.title }), this.humanButton, closeButton);
+
+    this.ticketBanner = h("p", { class: "t0-ticket", hidden: true });
+    this.log = h("div", {
+      class: "t0-log",
+      role: "log",
+      "aria-live": "polite",
+      "aria-relevant": "additions",
+      "aria-label": "Conversation",
+      tabindex: "0",
+    });
+    this.typing = h(
+      "div",
+      { class: "t0-typing", hidden: true },
+      h("span", { class: "t0-dots", "aria-hidden": "true" }, h("span"), h("span"), h("span")),
+      h("span", { class: "t0-typing-text", text: "Assistant is typing" }),
+    );
+    this.status = h("p", { class: "t0-status", role: "status" });
+
+    this.input = h("textarea", {
+      id: "t0-input",
+      class: "t0-input",
+      rows: "1",
+      maxlength: String(config.maxLength),
+      placeholder: "Type your question…",
+      autocomplete: "off",
+      "aria-describedby": "t0-counter t0-error",
+    });
+    this.counter = h("p", { id: "t0-counter", class: "t0-counter", hidden: true });
+    this.error = h("p", { id: "t0-error", class: "t0-error", role: "alert" });
+    const sendButton = h("button", { class: "t0-send", type: "submit", text: "Send" });
+    this.form = h(
+      "form",
+      { class: "t0-composer", novalidate: true },
+      h("label", { class: "t0-vh", for: "t0-input", text: "Your message" }),
+      h("div", { class: "t0-row" }, this.input, sendButton),
+      this.counter,
+      this.error,
+    );
+
+    this.panel = h(
+      "section",
+      { id: "t0-panel", class: "t0-panel", role: "region", "aria-label": config.title, hidden: true },
+      header,
+      this.ticketBanner,
+      this.log,
+      this.typing,
+      this.status,
+      this.form,
+    );
+    this.wrapper = h("div", { class: "t0" }, this.launcher, this.panel);
+    this.root.append(this.wrapper);
+
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.submitComposer();
+    });
+    this.input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        this.submitComposer();
+      }
+    });
+    this.input.addEventListener("input", () => this.onInput());
+    this.input.addEventListener("paste", (event) => this.onPaste(event));
+    this.wrapper.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && this.state.open) {
+        event.preventDefault();
+        this.setOpen(false);
+      }
+    });
+
+    // Keep the newest message in view while the log's box changes size (ticket banner, typing
+    // indicator, status line, a taller composer) unless the customer scrolled up to read.
+    this.pinned = true;
+    this.log.addEventListener("scroll", () => {
+      this.pinned = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 24;
+    });
+    if (window.ResizeObserver) {
+      new ResizeObserver(() => this.pinned && this.scrollToEnd()).observe(this.log);
+    }
+
+    this.input.value = this.store.loadDraft();
+    document.body.append(this.host);
+    this.onInput();
+  }
+
+  renderAll() {
+    this.log.replaceChildren();
+    this.elements.clear();
+    for (const message of this.state.messages) this.appendMessage(message, { scroll: false });
+    this.renderTicket();
+    this.scrollToEnd();
+  }
+
+  renderMessage(message) {
+    const bot = message.from === "bot";
+    const body = h("div", { class: "t0-text" });
+    if (bot) body.append(renderMarkdown(message.text || ""));
+    else body.textContent = message.shown ?? message.text; // customer text is only ever text
+    const el = h(
+      "div",
+      { class: `t0-msg ${bot ? "t0-bot" : "t0-user"}`, "data-id": message.id },
+      hidden(bot ? "Assistant: " : "You: "),
+      message.text || !bot ? body : null,
+    );
+    if (bot && message.buttons && message.buttons.length) {
+      const group = h("div", { class: "t0-replies", role: "group", "aria-label": "Suggested replies" });
+      for (const button of message.buttons) {
+        group.append(
+          h("button", {
+            type: "button",
+            class: "t0-reply",
+            disabled: Boolean(message.buttonsUsed),
+            text: button.title,
+            onclick: () => {
+              this.send(button.payload, button.title);
+              this.input.focus(); // the chosen button is now disabled: keep keyboard focus in the widget
+            },
+          }),
+        );
+      }
+      el.append(group);
+    }
+    for (const citation of message.citations || []) el.append(this.renderCitation(citation));
+    if (message.status === "queued") el.append(h("p", { class: "t0-pending", text: NOT_SENT }));
+    return el;
+  }
+
+  renderCitation(citation) {
+    return h(
+      "a",
+      { class: "t0-cite", href: citation.url, target: "_blank", rel: "noopener noreferrer" },
+      h("span", { class: "t0-cite-label", text: "Source: " }),
+      citation.title,
+      hidden(" (opens in a new tab)"),
+    );
+  }
+
+  appendMessage(message, { scroll = true } = {}) {
+    const el = this.renderMessage(message);
+    this.elements.set(message.id, el);
+    this.log.append(el);
+    if (scroll) this.scrollToEnd();
+  }
+
+  // In-place updates: the log is a live region that announces additions, so a changed message is
+  // never re-inserted (that would read it out again).
+  showStatus(message) {
+    const el = this.elements.get(message.id);
+    if (!el) return;
+    const mark = el.querySelector(".t0-pending");
+    if (message.status === "queued" && !mark) el.append(h("p", { class: "t0-pending", text: NOT_SENT }));
+    if (message.status !== "queued" && mark) mark.remove();
+  }
+
+  disableButtons(message) {
+    const el = this.elements.get(message.id);
+    if (el) for (const button of el.querySelectorAll(".t0-reply")) button.disabled = true;
+  }
+
+  addCitation(message, citation) {
+    const el = this.elements.get(message.id);
+    if (el) el.append(this.renderCitation(citation));
+  }
+
+  renderTicket() {
+    const ticket = this.state.ticket;
+    this.ticketBanner.hidden = !ticket;
+    if (!ticket) return;
+    const label = ticket.kind === "reference" ? "Your reference: " : "Your ticket: ";
+    this.ticketBanner.replaceChildren(label, h("strong", { text: ticket.id }));
+  }
+
+  scrollToEnd() {
+    this.log.scrollTop = this.log.scrollHeight;
+    this.pinned = true;
+  }
+
+  setStatus(text, kind = "") {
+    clearTimeout(this.statusTimer);
+    this.status.textContent = text;
+    this.status.className = `t0-status${kind ? ` t0-status-${kind}` : ""}`;
+  }
+
+  setTyping(on) {
+    clearTimeout(this.typingTimer);
+    this.typing.hidden = !on;
+    if (on) this.typingTimer = setTimeout(() => this.setTyping(false), TYPING_TIMEOUT_MS);
+  }
+
+  setOpen(open, { focus = true, save = true } = {}) {
+    const wasInside = this.root.activeElement !== null;
+    this.state.open = open;
+    this.panel.hidden = !open;
+    this.wrapper.classList.toggle("t0-open", open);
+    this.launcher.setAttribute("aria-expanded", String(open));
+    this.launcher.innerHTML = open ? ICON_DOWN : ICON_CHAT; // constant markup, never message text
+    if (save) this.save();
+    if (open) {
+      this.scrollToEnd();
+      if (focus) this.input.focus();
+    } else if (focus || wasInside) {
+      this.launcher.focus();
+    }
+  }
+
+  // --- composer --------------------------------------------------------------------------------
+
+  onInput() {
+    const { maxLength } = this.config;
+    const length = this.input.value.length;
+    this.store.saveDraft(this.input.value);
+    this.error.textContent = "";
+    this.counter.hidden = length < maxLength * COUNTER_FROM;
+    this.counter.textContent = `${length} / ${maxLength} characters`;
+    this.input.style.height = "auto";
+    this.input.style.height = `${Math.min(this.input.scrollHeight, 140)}px`;
+  }
+
+  onPaste(event) {
+    const text = event.clipboardData ? event.clipboardData.getData("text") : "";
+    const { selectionStart, selectionEnd, value } = this.input;
+    const after = value.length - (selectionEnd - selectionStart) + text.length;
+    if (after <= this.config.maxLength) return;
+    // The browser would cut the paste silently at maxlength: refuse it and say why instead.
+    event.preventDefault();
+    this.error.textContent =
+      `That paste is too long: a message can have at most ${this.config.maxLength} characters ` +
+      `(it would have ${after}). Nothing was cut; shorten the text or send it in parts.`;
+  }
+
+  submitComposer() {
+    const text = this.input.value.trim();
+    if (!text) return;
+    this.input.value = "";
+    this.onInput();
+    this.send(text);
+  }
+
+  // --- conversation ----------------------------------------------------------------------------
+
+  /** The customer sends `payload`; the log shows `shown` (a button's title) or the payload. */
+  send(payload, shown) {
+    const text = String(payload ?? "").trim();
+    if (!text) return;
+    // Buttons of earlier messages stop working once the customer says anything else.
+    for (const m of this.state.messages) {
+      if (m.buttons && m.buttons.length && !m.buttonsUsed) {
+        m.buttonsUsed = true;
+        this.disableButtons(m);
+      }
+    }
+    const message = { id: newId(), from: "user", text, status: "queued" };
+    if (shown !== undefined && shown !== text) message.shown = String(shown);
+    this.state.messages.push(message);
+    if (this.ready) this.emitMessage(message);
+    this.appendMessage(message);
+    this.save();
+  }
+
+  emitMessage(message) {
+    message.status = "sending";
+    // Rasa acknowledges the event once it has handled the turn; until then a lost connection puts
+    // the message back in the queue (sent again after reconnecting; nothing typed is dropped).
+    this.socket.emit("user_uttered", { message: message.text, session_id: this.state.sessionId }, () => {
+      if (message.status === "sending") {
+        message.status = "sent";
+        this.save();
+      }
+    });
+    this.setTyping(true);
+  }
+
+  flushQueue() {
+    for (const m of this.state.messages) {
+      if (m.from === "user" && m.status === "queued") {
+        this.emitMessage(m);
+        this.showStatus(m);
+      }
+    }
+    this.save();
+  }
+
+  onBotMessage(data) {
+    if (!data || typeof data !== "object") return;
+    this.setTyping(false);
+    if (data.tier0 && typeof data.tier0 === "object") {
+      this.onCustomPayload(data.tier0);
+      return;
+    }
+    const text = typeof data.text === "string" ? data.text : "";
+    const buttons = normaliseButtons(data.quick_replies || data.buttons);
+    if (!text && !buttons.length) return; // images, attachments, other payloads: not shown
+    const message = { id: newId(), from: "bot", text };
+    if (buttons.length) message.buttons = buttons;
+    this.state.messages.push(message);
+    this.appendMessage(message);
+    this.save();
+  }
+
+  onCustomPayload(payload) {
+    const { citation, ticket } = payload;
+    if (citation && typeof citation === "object") {
+      const url = safeUrl(citation.url);
+      const title = typeof citation.title === "string" && citation.title.trim() ? citation.title.trim() : url;
+      if (url) {
+        let target = null;
+        for (let i = this.state.messages.length - 1; i >= 0 && !target; i--) {
+          if (this.state.messages[i].from === "bot") target = this.state.messages[i];
+        }
+        const entry = { title, url, article_id: String(citation.article_id || "") };
+        if (target && !target.local) {
+          target.citations = [...(target.citations || []), entry];
+          this.addCitation(target, entry);
+        } else {
+          target = { id: newId(), from: "bot", text: "", citations: [entry] };
+          this.state.messages.push(target);
+          this.appendMessage(target);
+        }
+        this.scrollToEnd();
+      }
+    }
+    if (ticket && typeof ticket === "object" && typeof ticket.id === "string" && /^[\w-]{1,40}$/.test(ticket.id)) {
+      this.state.ticket = { id: ticket.id, kind: ticket.kind === "reference" ? "reference" : "ticket" };
+      this.renderTicket();
+    }
+    this.save(); // unknown payloads are ignored
+  }
+
+  save() {
+    this.store.save(this.state);
+  }
+
+  // --- connection ------------------------------------------------------------------------------
+
+  connect() {
+    const { serverUrl, socketPath } = this.config;
+    // socket.io reconnects by itself with backoff (1 s doubling to 5 s, randomised), for ever.
+    this.socket = io(serverUrl, {
+      path: socketPath,
+      transports: ["websocket", "polling"],
+      tryAllTransports: true,
+      reconnectionDelay: 1000,
+      reconnectionDelayMax: 5000,
+    });
+    this.socket.on("connect", () => {
+      this.socket.emit("session_request", { session_id: this.state.sessionId });
+    });
+    this.socket.on("session_confirm", (data) => {
+      const id = typeof data === "string" ? data : data && data.session_id;
+      if (typeof id === "string" && id) this.state.sessionId = id;
+      this.ready = true;
+      if (this.offline) {
+        this.offline = false;
+        this.setStatus(BACK, "ok");
+        this.statusTimer = setTimeout(() => this.setStatus(""), BACK_ONLINE_MS);
+      }
+      this.flushQueue();
+    });
+    this.socket.on("bot_uttered", (data) => this.onBotMessage(data));
+    this.socket.on("disconnect", (reason) => {
+      this.goneOffline();
+      // The server closed this socket itself: socket.io does not retry that on its own.
+      if (reason === "io server disconnect") setTimeout(() => this.socket.connect(), 2000);
+    });
+    this.socket.on("connect_error", () => this.goneOffline());
+  }
+
+  goneOffline() {
+    this.ready = false;
+    this.setTyping(false);
+    for (const m of this.state.messages) {
+      if (m.from === "user" && m.status === "sending") {
+        m.status = "queued";
+        this.showStatus(m);
+      }
+    }
+    this.save();
+    if (!this.offline) {
+      this.offline = true;
+      this.setStatus(UNREACHABLE, "error");
+    }
+  }
+}
