@@ -130,10 +130,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         return RedirectResponse("/staff/login?" + urlencode({"next": exc.next_url}), status_code=303)
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    # Only the built client files of the npm packages are served, not all of node_modules.
-    socketio_dist = settings.web_vendor_dir / "socket.io-client" / "dist"
-    if socketio_dist.is_dir():
-        app.mount("/vendor/socket.io", StaticFiles(directory=socketio_dist), name="vendor-socketio")
+    # The chat widget, one bundled file (socket.io-client, marked and DOMPurify inside it).
+    if settings.widget_dir.is_dir():
+        app.mount("/widget", StaticFiles(directory=settings.widget_dir), name="widget")
+    else:
+        log.warning("The chat widget is not built (%s is missing): run `make setup`", settings.widget_dir)
     app.include_router(health.router)
     app.include_router(tickets.router)
     app.include_router(staff.router)

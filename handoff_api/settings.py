@@ -13,6 +13,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 
 class Settings(BaseSettings):
@@ -67,8 +68,9 @@ class Settings(BaseSettings):
     # --- pages ---
     # Where the widget on the demo page connects (the Rasa server's socket.io channel).
     rasa_public_url: str = "http://127.0.0.1:5005"
-    # Static files of the web widget installed from the npm registry at set-up time.
-    web_vendor_dir: Path = Path("web/node_modules")
+    # The built chat widget (tier0-widget.js, bundled by `make setup` from web/widget/src), served
+    # under /widget/. A relative path is taken from the project folder, not the working directory.
+    widget_dir: Path = Path("web/dist")
     kb_source_dir: Path = Path("kb/articles")
     # KB article drafts made from resolved tickets land here, never in kb_source_dir.
     kb_drafts_dir: Path = Path("kb/drafts")
@@ -89,6 +91,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("widget_dir")
+    @classmethod
+    def _from_project(cls, value: Path) -> Path:
+        return value if value.is_absolute() else PROJECT_DIR / value
 
     @field_validator("business_timezone")
     @classmethod
