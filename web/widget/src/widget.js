@@ -389,7 +389,10 @@ export class Widget {
     message.status = "sending";
     // Rasa acknowledges the event once it has handled the turn; until then a lost connection puts
     // the message back in the queue (sent again after reconnecting; nothing typed is dropped).
-    this.socket.emit("user_uttered", { message: message.text, session_id: this.state.sessionId }, () => {
+    const data = { message: message.text, session_id: this.state.sessionId };
+    // A tapped button sends its payload; its title goes along so a transcript shows what the customer saw.
+    if (message.shown) data.metadata = { button_title: message.shown };
+    this.socket.emit("user_uttered", data, () => {
       if (message.status === "sending") {
         message.status = "sent";
         this.save();
