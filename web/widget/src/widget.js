@@ -324,6 +324,7 @@ export class Widget {
     this.launcher.innerHTML = open ? ICON_DOWN : ICON_CHAT; // constant markup, never message text
     if (save) this.save();
     if (open) {
+      this.autosize();
       this.scrollToEnd();
       if (focus) this.input.focus();
     } else if (focus || wasInside) {
@@ -340,8 +341,16 @@ export class Widget {
     this.error.textContent = "";
     this.counter.hidden = length < maxLength * COUNTER_FROM;
     this.counter.textContent = `${length} / ${maxLength} characters`;
-    this.input.style.height = "auto";
-    this.input.style.height = `${Math.min(this.input.scrollHeight, 140)}px`;
+    this.autosize();
+  }
+
+  /** The message box grows with its text up to a few lines (only measurable while shown). */
+  autosize() {
+    if (this.panel.hidden) return;
+    const box = this.input;
+    const borders = box.offsetHeight - box.clientHeight;
+    box.style.height = "auto";
+    box.style.height = `${Math.min(box.scrollHeight + borders, 140)}px`;
   }
 
   onPaste(event) {
