@@ -24,7 +24,7 @@ from handoff_api.db import Database
 from handoff_api.deps import SESSION_COOKIE
 from handoff_api.kb_drafts import check_drafts_dir
 from handoff_api.migrate import upgrade_to_head
-from handoff_api.routes import health, pages, staff, tickets
+from handoff_api.routes import demo_account, health, pages, staff, tickets
 from handoff_api.settings import Settings, get_settings
 from handoff_api.webhooks import WebhookWorker
 
@@ -139,4 +139,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(tickets.router)
     app.include_router(staff.router)
     app.include_router(pages.router)
+    app.include_router(demo_account.router)
     return app
