@@ -108,7 +108,6 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
         "database_url": database_url,
         "handoff_bot_token": TOKEN,
         "staff_session_secret": "test-session-secret",
-        "web_vendor_dir": ROOT / "web/node_modules",
         "kb_source_dir": ROOT / "kb/articles",
         "kb_drafts_dir": tmp_path / "drafts",
     }

@@ -151,8 +151,8 @@ def test_drafts_never_go_into_the_articles_folder(tmp_path: Path, sqlite_databas
 def test_demo_page_and_article_pages_still_work(app_factory, sqlite_database: TestDatabase) -> None:
     client = app_factory(sqlite_database)
     page = client.get("/")
-    assert page.status_code == 200 and "/vendor/socket.io/socket.io.min.js" in page.text
-    assert client.get("/vendor/socket.io/socket.io.min.js").status_code == 200
+    assert page.status_code == 200 and 'src="/widget/tier0-widget.js"' in page.text
+    assert client.get("/widget/tier0-widget.js").status_code == 200
     article = client.get("/help/articles/reset-password")
     assert article.status_code == 200 and "<ol>" in article.text
     assert client.get("/help/articles/nope").status_code == 404
