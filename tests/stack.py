@@ -225,7 +225,7 @@ def running_stack(model: Path, kb_index: Path, extra_env: dict[str, str] | None 
             "DATABASE_URL": f"sqlite:///{workdir}/handoff.db",
             "TRACKER_DB_URL": f"sqlite:///{workdir}/tracker.db",
             "KB_INDEX_DIR": str(kb_index),
-            "WEB_VENDOR_DIR": str(ROOT / "web/node_modules"),
+            "WIDGET_DIR": str(ROOT / "web/dist"),
             "KB_SOURCE_DIR": str(ROOT / "kb/articles"),
             "ACCOUNTS_DB_PATH": str(workdir / "accounts.db"),
             "MAIL_OUTBOX_DIR": str(workdir / "outbox"),
