@@ -152,7 +152,8 @@ def test_demo_page_and_article_pages_still_work(app_factory, sqlite_database: Te
     client = app_factory(sqlite_database)
     page = client.get("/")
     assert page.status_code == 200 and 'src="/widget/tier0-widget.js"' in page.text
-    assert client.get("/widget/tier0-widget.js").status_code == 200
+    widget = client.get("/widget/tier0-widget.js", headers={"Accept-Encoding": "gzip"})
+    assert widget.status_code == 200 and widget.headers["content-encoding"] == "gzip"  # ~50 KB, not 150
     article = client.get("/help/articles/reset-password")
     assert article.status_code == 200 and "<ol>" in article.text
     assert client.get("/help/articles/nope").status_code == 404
