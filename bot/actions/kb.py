@@ -58,6 +58,18 @@ def answer_with(dispatcher: CollectingDispatcher, tracker: Tracker, hit: Hit, le
     ]
 
 
+def kb_miss(hits: list[Hit], min_score: float) -> dict[str, Any]:
+    """The marker of a question no article answered well enough, for the review inbox (insights/):
+    the nearest article and its score tell a writer how far off the KB was."""
+    nearest = max(hits, key=lambda h: h.score, default=None)
+    miss = {
+        "nearest": nearest.article_id if nearest else None,
+        "best_score": round(nearest.score, 4) if nearest else None,
+        "min_score": min_score,
+    }
+    return SlotSet("kb_miss", miss)
+
+
 class ActionAnswerFromKB(Action):
     def name(self) -> str:
         return "action_answer_from_kb"
@@ -84,7 +96,12 @@ class ActionAnswerFromKB(Action):
                 text="I don't have a help article for that. Would you like a person to take a look?",
                 buttons=[TALK_TO_PERSON],
             )
-            return [*leave, SlotSet("handoff_reason", "no_kb_answer"), SlotSet("kb_current", None)]
+            return [
+                *leave,
+                SlotSet("handoff_reason", "no_kb_answer"),
+                SlotSet("kb_current", None),
+                kb_miss(hits, searcher.settings.min_score),
+            ]
         events = answer_with(dispatcher, tracker, good[0], "From our help article")
         return [*leave, *events, SlotSet("kb_next", [h.as_dict() for h in good[1:2]])]
 
