@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,9 +56,33 @@ def slugify(text: str, limit: int = 60) -> str:
 
 
 def check_drafts_dir(settings: Settings) -> None:
-    drafts, articles = settings.kb_drafts_dir.resolve(), settings.kb_source_dir.resolve()
+    check_drafts_folder(settings.kb_drafts_dir, settings.kb_source_dir)
+
+
+def check_drafts_folder(drafts_dir: Path, articles_dir: Path) -> None:
+    drafts, articles = drafts_dir.resolve(), articles_dir.resolve()
     if drafts == articles or drafts.is_relative_to(articles):
         raise ValueError(f"KB_DRAFTS_DIR ({drafts}) must not be inside KB_SOURCE_DIR ({articles})")
+
+
+def write_new_draft(folder: Path, title: str, render_as: Callable[[str], str]) -> Draft:
+    """Write `render_as(article_id)` into the first free `<slug of title>[-n].md` of `folder`. Also
+    used by the review inbox's article stubs (insights/kb_stub.py)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    base = slugify(title)
+    for n in range(1, 100):
+        article_id = base if n == 1 else f"{base}-{n}"
+        path = folder / f"{article_id}.md"
+        try:
+            # "x": never overwrite a draft a writer may already be editing.
+            with open(path, "x", encoding="utf-8") as fh:
+                fh.write(render_as(article_id))
+                fh.flush()
+                os.fsync(fh.fileno())
+            return Draft(article_id, path)
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"too many drafts named {base}")
 
 
 def _problem(ticket: Ticket) -> str:
@@ -133,23 +158,10 @@ def create_draft(
                 f"ticket {ticket.id} is {ticket.status}; only a resolved or closed ticket becomes a draft"
             )
         title = (title or "").strip() or default_title(ticket)
-        folder = settings.kb_drafts_dir
-        folder.mkdir(parents=True, exist_ok=True)
-        base = slugify(title)
-        for n in range(1, 100):
-            article_id = base if n == 1 else f"{base}-{n}"
-            path = folder / f"{article_id}.md"
-            try:
-                # "x": never overwrite a draft a writer may already be editing.
-                with open(path, "x", encoding="utf-8") as fh:
-                    fh.write(render(ticket, article_id, title, dt.date.today()))
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                break
-            except FileExistsError:
-                continue
-        else:
-            raise RuntimeError(f"too many drafts named {base}")
-        audit.record(ticket, actor, "draft_created", new=str(path))
+        today = dt.date.today()
+        draft = write_new_draft(
+            settings.kb_drafts_dir, title, lambda article_id: render(ticket, article_id, title, today)
+        )
+        audit.record(ticket, actor, "draft_created", new=str(draft.path))
         session.commit()
-        return Draft(article_id, path)
+        return draft
