@@ -29,12 +29,13 @@ export PYTHONPATH := $(CURDIR)
 TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py)
 KB_INPUTS       := $(shell find kb/articles -name '*.md' 2>/dev/null) $(wildcard kb_index/*.py)
 
-.PHONY: help setup run test lint train index bench bench-latency bench-kb bench-nlu bench-nlu-compare bench-handoff lock clean
+.PHONY: help setup run test lint train index validate bench bench-latency bench-kb bench-nlu bench-nlu-compare bench-handoff lock clean
 
 help:
 	@echo "make run     set up what is missing, train/index what changed, start the stack"
 	@echo "make test    set up what is missing and run every test"
 	@echo "make bench   benchmarks: bench-latency, bench-kb, bench-nlu, bench-handoff (figures in bench/results/)"
+	@echo "make validate   check intents, KB articles and the Rasa data (file:line per problem)"
 	@echo "make train | make index | make lint | make lock | make clean"
 
 # --- environments (fully pinned lock files, hashes checked) -------------------
@@ -93,6 +94,12 @@ $(KB_STAMP): $(APP_STAMP) $(KB_INPUTS)
 
 train: $(MODEL)
 index: $(KB_STAMP)
+
+# --- the content writers' loop: edit, validate, train, test/report, reload ----------------------
+# Intents (examples, a rule, a test story each), KB articles (front matter, ids, links), and
+# `rasa data validate`; one `file:line: message` per problem, non-zero exit on any.
+validate: $(RASA_STAMP) $(APP_STAMP)
+	@$(APP_PY) -m authoring.validate
 
 # --- the two front-door commands ----------------------------------------------
 run: setup train index
