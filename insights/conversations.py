@@ -1,0 +1,269 @@
+"""Fold tracker events into conversations: one record per Rasa session of a sender (a
+`session_started` event begins a new one), with what the analytics and the review inbox need.
+
+What each fact is read from (all written by the bot, see bot/actions/):
+- customer turns, intents and confidences: `user` events (their parse_data);
+- resolved: the slot `resolved` set to true (the customer confirmed the problem is solved);
+- handed over: the slot `handoff_ticket_id` (a NIM- ticket or a REF- outbox reference);
+- CSAT: `csat_form` activated (asked) and `csat_scores` set by `action_record_csat` (answered);
+- the customer: the slot `verified_email` once they proved their address;
+- KB answer below the threshold: the slot `kb_miss` set by `action_answer_from_kb`;
+- "did this help? no": a new "did not help" entry in the slot `kb_feedback`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Any
+
+from insights.tracker_events import TrackerEvent
+
+# Why a customer message lands in the review inbox.
+NLU_FALLBACK = "nlu_fallback"
+OUT_OF_SCOPE = "out_of_scope"
+LOW_CONFIDENCE = "low_confidence"
+KB_BELOW_THRESHOLD = "kb_below_threshold"
+KB_NOT_HELPFUL = "kb_not_helpful"
+REVIEW_REASONS = {
+    NLU_FALLBACK: "not understood (fallback)",
+    OUT_OF_SCOPE: "out of scope",
+    LOW_CONFIDENCE: "low-confidence intent",
+    KB_BELOW_THRESHOLD: "no KB article above the threshold",
+    KB_NOT_HELPFUL: "KB answer did not help",
+}
+# Intents that say nothing about a support problem: chit-chat, control, and "didn't understand".
+NOT_SUPPORT = frozenset(
+    {
+        "greet",
+        "goodbye",
+        "affirm",
+        "deny",
+        "thank",
+        "bot_challenge",
+        "request_human",
+        "complain",
+        "out_of_scope",
+        "explain_simpler",
+        "nlu_fallback",
+        "session_start",
+    }
+)
+# A message that starts a new session is Rasa's control message, not something the customer said.
+_CONTROL_INTENTS = frozenset({"session_start"})
+
+
+@dataclass
+class Turn:
+    event_id: int
+    time: dt.datetime
+    sender: str  # customer | bot
+    text: str
+    intent: str | None = None
+    confidence: float | None = None
+    # The next-best intents as (name, confidence); for the conversation page.
+    ranking: list[tuple[str, float]] = field(default_factory=list)
+    buttons: list[str] = field(default_factory=list)
+    # A button tap or "/intent" command rather than words the customer typed.
+    tapped: bool = False
+    review: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """One customer message the bot did not handle well, and why."""
+
+    text: str
+    reason: str
+    sender_id: str
+    event_id: int
+    time: dt.datetime
+    intent: str | None
+    confidence: float | None
+    detail: str = ""
+
+
+@dataclass
+class Conversation:
+    sender_id: str
+    number: int  # 1 for the sender's first session among those read, 2 for the next...
+    turns: list[Turn] = field(default_factory=list)
+    started_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+    verified_email: str | None = None
+    resolved: bool = False
+    handoffs: list[str] = field(default_factory=list)  # ticket ids or REF- references
+    handoff_reasons: list[str] = field(default_factory=list)  # from the tickets (insights.tickets)
+    csat_asked: bool = False
+    csat_scores: list[int] = field(default_factory=list)
+    review: list[ReviewItem] = field(default_factory=list)
+
+    @property
+    def customer_key(self) -> str:
+        """Who the customer is: the verified email when they proved one, else the chat's sender id."""
+        return self.verified_email or self.sender_id
+
+    @property
+    def customer_turns(self) -> list[Turn]:
+        return [t for t in self.turns if t.sender == "customer"]
+
+    @property
+    def intents(self) -> list[str]:
+        return [t.intent for t in self.customer_turns if t.intent]
+
+    @property
+    def support_intents(self) -> list[str]:
+        """The support problems raised, each once, in the order they came up."""
+        return list(dict.fromkeys(i for i in self.intents if i not in NOT_SUPPORT))
+
+    @property
+    def handed_over(self) -> bool:
+        return bool(self.handoffs)
+
+    @property
+    def contained(self) -> bool:
+        return self.resolved and not self.handed_over
+
+    @property
+    def fell_back(self) -> bool:
+        return NLU_FALLBACK in self.intents
+
+    @property
+    def out_of_scope(self) -> bool:
+        return OUT_OF_SCOPE in self.intents
+
+
+def _intent(data: dict[str, Any]) -> tuple[str | None, float | None, list[tuple[str, float]]]:
+    parse = data.get("parse_data") or {}
+    intent = parse.get("intent") or {}
+    ranking = [
+        (str(r.get("name")), float(r.get("confidence") or 0.0))
+        for r in parse.get("intent_ranking") or []
+        if r.get("name") and r.get("name") != intent.get("name")
+    ]
+    confidence = intent.get("confidence")
+    return intent.get("name"), (float(confidence) if confidence is not None else None), ranking[:3]
+
+
+def _customer_text(data: dict[str, Any]) -> tuple[str, bool]:
+    """What the customer sent, and whether it was a tap: a tapped button shows as its title (the
+    widget sends it as metadata), a bare "/intent" payload as itself."""
+    text = str(data.get("text") or "")
+    if not text.startswith("/"):
+        return text, False
+    title = (data.get("metadata") or {}).get("button_title")
+    return (title.strip() if isinstance(title, str) and title.strip() else text), True
+
+
+class _Fold:
+    """The state of one session while its events are read in order."""
+
+    def __init__(self, conversation: Conversation, low_confidence: float) -> None:
+        self.c = conversation
+        self.low_confidence = low_confidence
+        self.last_customer: Turn | None = None
+        self.kb_question: Turn | None = None  # the message the latest KB answer was for
+        self.last_action: str | None = None
+        self.kb_feedback_seen = 0
+
+    def add(self, event: TrackerEvent) -> None:
+        c, data, kind = self.c, event.data, event.type_name
+        if kind == "user":
+            self._user(event)
+        elif kind == "bot":
+            buttons = [str(b.get("title", "")) for b in (data.get("data") or {}).get("buttons") or []]
+            if data.get("text") or buttons:
+                c.turns.append(Turn(event.id, event.time, "bot", str(data.get("text") or ""), buttons=buttons))
+                c.ended_at = event.time
+        elif kind == "action":
+            self.last_action = data.get("name")
+            if self.last_action == "action_answer_from_kb":
+                self.kb_question = self.last_customer
+        elif kind == "active_loop" and data.get("name") == "csat_form":
+            c.csat_asked = True
+        elif kind == "slot":
+            self._slot(event, data.get("name"), data.get("value"))
+
+    def _user(self, event: TrackerEvent) -> None:
+        intent, confidence, ranking = _intent(event.data)
+        if intent in _CONTROL_INTENTS:
+            return
+        text, tapped = _customer_text(event.data)
+        turn = Turn(event.id, event.time, "customer", text, intent, confidence, ranking, tapped=tapped)
+        if self.c.started_at is None:
+            self.c.started_at = event.time
+        # The last thing said, not the last event: the next session's start is logged before its
+        # `session_started` event and would stretch this one.
+        self.c.ended_at = event.time
+        self.c.turns.append(turn)
+        self.last_customer = turn
+        if tapped:
+            return  # a button or an "/intent" command: nothing the customer worded themselves
+        if intent == NLU_FALLBACK:
+            self._review(turn, NLU_FALLBACK)
+        elif intent == OUT_OF_SCOPE:
+            self._review(turn, OUT_OF_SCOPE)
+        elif intent and confidence is not None and confidence < self.low_confidence:
+            self._review(turn, LOW_CONFIDENCE, f"{intent} at {confidence:.2f}")
+
+    def _slot(self, event: TrackerEvent, name: str | None, value: Any) -> None:
+        c = self.c
+        if name == "resolved" and value is True:
+            c.resolved = True
+        elif name == "handoff_ticket_id" and value:
+            c.handoffs.append(str(value))
+        elif name == "verified_email" and value:
+            c.verified_email = str(value).strip().lower()
+        elif name == "csat_scores" and self.last_action == "action_record_csat" and value:
+            # Only the rating this action recorded: the list is carried into later sessions.
+            c.csat_scores.append(int(value[-1]))
+        elif name == "kb_miss" and value and self.last_customer is not None:
+            detail = ""
+            if isinstance(value, dict) and value.get("nearest"):
+                detail = f"nearest article {value['nearest']} scored {value.get('best_score', 0):.2f}"
+            self._review(self.last_customer, KB_BELOW_THRESHOLD, detail)
+        elif name == "kb_feedback" and isinstance(value, list):
+            for entry in value[self.kb_feedback_seen :]:
+                if isinstance(entry, dict) and entry.get("outcome") == "did not help":
+                    self._review(self._problem_turn(), KB_NOT_HELPFUL, f"article {entry.get('article_id', '?')}")
+            self.kb_feedback_seen = len(value)
+
+    def _problem_turn(self) -> Turn | None:
+        """The question a "no, that did not help" is about: the one the KB action answered, else
+        (an article offered at the end of troubleshooting) the first problem the customer stated."""
+        if self.kb_question is not None and not self.kb_question.tapped:
+            return self.kb_question
+        return next(
+            (t for t in self.c.customer_turns if not t.tapped and t.intent and t.intent not in NOT_SUPPORT), None
+        )
+
+    def _review(self, turn: Turn | None, reason: str, detail: str = "") -> None:
+        if turn is None or turn.tapped or not turn.text.strip() or reason in turn.review:
+            return
+        turn.review.append(reason)
+        self.c.review.append(
+            ReviewItem(
+                turn.text, reason, self.c.sender_id, turn.event_id, turn.time, turn.intent, turn.confidence, detail
+            )
+        )
+
+
+def fold(events: Iterable[TrackerEvent], low_confidence: float) -> list[Conversation]:
+    """Conversations of the events (ordered by sender, then id, as read_events returns them).
+    Sessions without a single customer message are not conversations and are left out."""
+    conversations: list[Conversation] = []
+    for sender_id, sender_events in groupby(events, key=lambda e: e.sender_id):
+        number = 0
+        state: _Fold | None = None
+        for event in sender_events:
+            if state is None or event.type_name == "session_started":
+                if state is not None and state.c.customer_turns:
+                    conversations.append(state.c)
+                number += 1 if state is None or state.c.customer_turns else 0
+                state = _Fold(Conversation(sender_id, number), low_confidence)
+            state.add(event)
+        if state is not None and state.c.customer_turns:
+            conversations.append(state.c)
+    return conversations

@@ -1,0 +1,95 @@
+"""Read Rasa's tracker store (the SQL `events` table of rasa.core.tracker_store.SQLTrackerStore) for a
+time window, from SQLite or PostgreSQL, without ever writing to it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, inspect, select
+from sqlalchemy.engine import Engine, make_url
+
+# Rasa's table, as SQLTrackerStore creates it (rasa/core/tracker_store.py, SQLEvent).
+_metadata = MetaData()
+EVENTS = Table(
+    "events",
+    _metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(255)),
+    Column("type_name", String(255)),
+    Column("timestamp", Float),
+    Column("intent_name", String(255)),
+    Column("action_name", String(255)),
+    Column("data", Text),
+)
+
+
+class StoreUnavailable(RuntimeError):
+    """A database cannot be read (missing file, wrong URL, no such table)."""
+
+
+@dataclass(frozen=True)
+class TrackerEvent:
+    id: int
+    sender_id: str
+    type_name: str
+    timestamp: float
+    data: dict[str, Any]
+
+    @property
+    def time(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.timestamp, tz=dt.timezone.utc)
+
+
+def read_only_engine(url: str) -> Engine:
+    """An engine that cannot create or change the database.
+
+    SQLite: opened in read-only URI mode, so a wrong path is an error instead of a new empty file.
+    PostgreSQL: Rasa's URLs name no driver (psycopg2 is the default) while this environment has
+    psycopg 3, so a bare `postgresql://` gets `+psycopg`."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if not database or database == ":memory:":
+            raise StoreUnavailable(f"{url}: an in-memory SQLite database has no conversations to read")
+        path = Path(database).resolve()
+        if not path.is_file():
+            raise StoreUnavailable(f"{url}: no such database file ({path})")
+        return create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def _decode(row: Any) -> TrackerEvent | None:
+    try:
+        data = json.loads(row.data) if row.data else {}
+    except json.JSONDecodeError:  # one broken row must not hide every other conversation
+        return None
+    return TrackerEvent(row.id, row.sender_id, row.type_name, float(row.timestamp or 0.0), data)
+
+
+def read_events(
+    engine: Engine,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    senders: Iterable[str] | None = None,
+) -> list[TrackerEvent]:
+    """Events with start <= timestamp < end (either may be open), optionally of some senders only,
+    ordered by sender and then by the order Rasa stored them (the id)."""
+    if not inspect(engine).has_table("events"):
+        raise StoreUnavailable(f"{engine.url.render_as_string(hide_password=True)} has no `events` table")
+    query = select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.data)
+    if start is not None:
+        query = query.where(EVENTS.c.timestamp >= start.timestamp())
+    if end is not None:
+        query = query.where(EVENTS.c.timestamp < end.timestamp())
+    if senders is not None:
+        query = query.where(EVENTS.c.sender_id.in_(list(senders)))
+    query = query.order_by(EVENTS.c.sender_id, EVENTS.c.id)
+    with engine.connect() as conn:
+        return [event for row in conn.execute(query) if (event := _decode(row)) is not None]
