@@ -29,13 +29,14 @@ export PYTHONPATH := $(CURDIR)
 TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py)
 KB_INPUTS       := $(shell find kb/articles -name '*.md' 2>/dev/null) $(wildcard kb_index/*.py)
 
-.PHONY: help setup run test lint train index validate bench bench-latency bench-kb bench-nlu bench-nlu-compare bench-handoff lock clean
+.PHONY: help setup run test lint train index validate report bench bench-latency bench-kb bench-nlu bench-nlu-compare bench-handoff lock clean
 
 help:
 	@echo "make run     set up what is missing, train/index what changed, start the stack"
 	@echo "make test    set up what is missing and run every test"
 	@echo "make bench   benchmarks: bench-latency, bench-kb, bench-nlu, bench-handoff (figures in bench/results/)"
 	@echo "make validate   check intents, KB articles and the Rasa data (file:line per problem)"
+	@echo "make report     NLU cross-validation (FOLDS=5) and KB evaluation -> reports/index.html"
 	@echo "make train | make index | make lint | make lock | make clean"
 
 # --- environments (fully pinned lock files, hashes checked) -------------------
@@ -100,6 +101,12 @@ index: $(KB_STAMP)
 # `rasa data validate`; one `file:line: message` per problem, non-zero exit on any.
 validate: $(RASA_STAMP) $(APP_STAMP)
 	@$(APP_PY) -m authoring.validate
+
+# NLU cross-validation of config.yml on bot/data/nlu (FOLDS=5; a few minutes on 2 cores) and the
+# KB evaluation on kb/eval/: reports/index.html, report.json, confusion.png and a summary here.
+FOLDS ?= 5
+report: setup index
+	@OMP_NUM_THREADS=2 $(APP_PY) -m authoring.report --folds $(FOLDS)
 
 # --- the two front-door commands ----------------------------------------------
 run: setup train index

@@ -43,19 +43,12 @@ def log(text: str) -> None:
     print(text, flush=True)
 
 
-def shipped_thresholds(config: dict) -> tuple[float, float]:
-    fallback = next((p for p in config["pipeline"] if p["name"] == "FallbackClassifier"), None)
-    if fallback is None:
-        return 0.0, 0.0
-    return float(fallback.get("threshold", 0.3)), float(fallback.get("ambiguity_threshold", 0.1))
-
-
 def crossval_section(config: dict, data, folds: int) -> dict:
     log(f"==> Cross-validation on bot/data/nlu ({folds} folds, {len(data.intent_examples)} examples)")
     cv = cross_validate(config, data, folds, log=log)
     rows = cv["predictions"]
     truths = [r["intent"] for r in rows]
-    threshold, ambiguity = shipped_thresholds(config)
+    threshold, ambiguity = rasa_nlu.shipped_thresholds(config)
     finals = apply(rows, threshold, ambiguity)
     raw = apply(rows, 0.0, 0.0)
     tuned = tune_thresholds(truths, rows)

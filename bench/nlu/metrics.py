@@ -131,6 +131,18 @@ def confusions(truths: list[str], finals: list[str], top: int = 15) -> list[dict
     return [{"true": t, "predicted": p, "count": n} for (t, p), n in pairs.most_common(top)]
 
 
+def confusion_matrix(truths: list[str], finals: list[str]) -> tuple[list[str], list[str], list[list[int]]]:
+    """(row labels = true intents, column labels = those plus nlu_fallback when predicted, counts):
+    what `confusion_png` draws, also for reports that print the numbers."""
+    labels = sorted(set(truths))
+    columns = labels + ([FALLBACK] if FALLBACK in finals else [])
+    index = {label: i for i, label in enumerate(columns)}
+    matrix = [[0] * len(columns) for _ in labels]
+    for t, p in zip(truths, finals, strict=True):
+        matrix[index[t]][index.get(p, index.get(FALLBACK, 0))] += 1
+    return labels, columns, matrix
+
+
 def confusion_png(truths: list[str], finals: list[str], path: Path, title: str) -> None:
     import matplotlib
 
@@ -138,12 +150,8 @@ def confusion_png(truths: list[str], finals: list[str], path: Path, title: str) 
     import matplotlib.pyplot as plt
     import numpy as np
 
-    labels = sorted(set(truths))
-    columns = labels + ([FALLBACK] if FALLBACK in finals else [])
-    index = {label: i for i, label in enumerate(columns)}
-    matrix = np.zeros((len(labels), len(columns)), dtype=int)
-    for t, p in zip(truths, finals, strict=True):
-        matrix[index[t], index.get(p, index.get(FALLBACK, 0))] += 1
+    labels, columns, counts = confusion_matrix(truths, finals)
+    matrix = np.array(counts, dtype=int).reshape(len(labels), len(columns))
     normalised = matrix / matrix.sum(axis=1, keepdims=True).clip(1)
     fig, ax = plt.subplots(figsize=(13, 11))
     ax.imshow(normalised, cmap="Blues", vmin=0, vmax=1)

@@ -73,6 +73,16 @@ def nlu_config(config: dict[str, Any], *, epochs: int | None = None, fallback: b
     return {"recipe": "default.v1", "language": config.get("language", "en"), "pipeline": pipeline}
 
 
+def shipped_thresholds(config: dict[str, Any]) -> tuple[float, float]:
+    """The FallbackClassifier's threshold and ambiguity threshold in `config` (Rasa's defaults
+    when it leaves them out; 0, 0 without a FallbackClassifier). Shared by `make bench-nlu` and
+    `make report` (authoring/nlu_report.py)."""
+    fallback = next((p for p in config["pipeline"] if p["name"] == "FallbackClassifier"), None)
+    if fallback is None:
+        return 0.0, 0.0
+    return float(fallback.get("threshold", 0.3)), float(fallback.get("ambiguity_threshold", 0.1))
+
+
 @dataclass
 class Trained:
     model: Path
