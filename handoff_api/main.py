@@ -25,9 +25,10 @@ from handoff_api.db import Database
 from handoff_api.deps import SESSION_COOKIE
 from handoff_api.kb_drafts import check_drafts_dir
 from handoff_api.migrate import upgrade_to_head
-from handoff_api.routes import demo_account, health, pages, staff, tickets
+from handoff_api.routes import demo_account, health, insights, pages, staff, tickets
 from handoff_api.settings import Settings, get_settings
 from handoff_api.webhooks import WebhookWorker
+from insights.service import Insights
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             db.engine.dispose()
+            app.state.insights.close()
 
     app = FastAPI(
         title="Tier0 handoff API",
@@ -101,6 +103,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.clock = clock or system_clock
     app.state.webhook_wake = worker.wake
     app.state.webhook_worker = worker
+    # The review inbox and analytics pages (insights/): tracker store read-only, embedder on first use.
+    app.state.insights = Insights(settings.insights())
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["local_time"] = lambda value: _local_time(value, settings)
     templates.env.filters["age"] = lambda value: _age(value, app.state.clock())
@@ -141,6 +145,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(health.router)
     app.include_router(tickets.router)
     app.include_router(staff.router)
+    app.include_router(insights.router)
     app.include_router(pages.router)
     app.include_router(demo_account.router)
     return app

@@ -12,8 +12,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from insights.settings import InsightsSettings, empty_is_none
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PROJECT_DIR = Path(__file__).resolve().parents[1]
+# One default for the staff pages and the `python -m insights` CLI.
+_INSIGHTS = InsightsSettings.model_fields
 
 
 class Settings(BaseSettings):
@@ -75,6 +79,23 @@ class Settings(BaseSettings):
     # KB article drafts made from resolved tickets land here, never in kb_source_dir.
     kb_drafts_dir: Path = Path("kb/drafts")
 
+    # --- review inbox and analytics (insights/; README "Review inbox", "Analytics") ---
+    # Rasa's SQL tracker store, read-only (the same URL as endpoints.yml's TRACKER_DB_URL).
+    tracker_db_url: str = _INSIGHTS["tracker_db_url"].default
+    # "Assign to an intent" appends to the training data here and offers the domain's intents.
+    # Relative paths are taken from the project folder.
+    nlu_data_dir: Path = _INSIGHTS["nlu_data_dir"].default
+    domain_path: Path = _INSIGHTS["domain_path"].default
+    # Below this intent confidence a message is listed as low confidence; empty = config.yml's
+    # FallbackClassifier threshold.
+    insights_low_confidence: float | None = Field(default=None, ge=0, le=1)
+    # Cosine similarity (KB embedding model) from which inbox messages are one group.
+    insights_group_similarity: float = Field(default=_INSIGHTS["insights_group_similarity"].default, gt=0, le=1)
+    # First-contact resolution: days without a new conversation from the same customer.
+    insights_fcr_days: int = Field(default=_INSIGHTS["insights_fcr_days"].default, ge=1)
+    # The inbox and the analytics show this many days when no range is chosen.
+    insights_inbox_days: int = Field(default=_INSIGHTS["insights_inbox_days"].default, ge=1)
+
     @field_validator("business_days", mode="before")
     @classmethod
     def _split_days(cls, value: object) -> object:
@@ -85,6 +106,11 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown weekday(s) {unknown}; use {','.join(WEEKDAYS)}")
         return tuple(value)  # type: ignore[arg-type]
 
+    @field_validator("insights_low_confidence", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return empty_is_none(value)
+
     @field_validator("business_holidays", mode="before")
     @classmethod
     def _split_holidays(cls, value: object) -> object:
@@ -92,7 +118,7 @@ class Settings(BaseSettings):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
-    @field_validator("widget_dir")
+    @field_validator("widget_dir", "nlu_data_dir", "domain_path")
     @classmethod
     def _from_project(cls, value: Path) -> Path:
         return value if value.is_absolute() else PROJECT_DIR / value
@@ -109,6 +135,23 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.business_timezone)
+
+    def insights(self) -> InsightsSettings:
+        """The review inbox's and analytics' settings as this service sees them (the rest, e.g. the
+        KB embedding model, from the environment as for the CLI)."""
+        return InsightsSettings(
+            tracker_db_url=self.tracker_db_url,
+            database_url=self.database_url,
+            nlu_data_dir=self.nlu_data_dir,
+            domain_path=self.domain_path,
+            insights_low_confidence=self.insights_low_confidence,
+            insights_group_similarity=self.insights_group_similarity,
+            insights_fcr_days=self.insights_fcr_days,
+            insights_inbox_days=self.insights_inbox_days,
+            kb_drafts_dir=self.kb_drafts_dir,
+            kb_source_dir=self.kb_source_dir,
+            business_timezone=self.business_timezone,
+        )
 
 
 @lru_cache

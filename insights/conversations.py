@@ -68,6 +68,9 @@ class Turn:
     buttons: list[str] = field(default_factory=list)
     # A button tap or "/intent" command rather than words the customer typed.
     tapped: bool = False
+    # An answer an active form took ("windows 11" to "which OS?"): whatever intent the NLU guessed
+    # for it, the bot understood it, so it is neither a fallback nor a support intent.
+    form_answer: bool = False
     review: list[str] = field(default_factory=list)
 
 
@@ -111,7 +114,8 @@ class Conversation:
 
     @property
     def intents(self) -> list[str]:
-        return [t.intent for t in self.customer_turns if t.intent]
+        """What the customer meant, message by message (answers to a form's questions left out)."""
+        return [t.intent for t in self.customer_turns if t.intent and not t.form_answer]
 
     @property
     def support_intents(self) -> list[str]:
@@ -167,6 +171,10 @@ class _Fold:
         self.kb_question: Turn | None = None  # the message the latest KB answer was for
         self.last_action: str | None = None
         self.kb_feedback_seen = 0
+        self.active_loop: str | None = None
+        # Reasons for the latest message, held back while a form is active: if the form takes the
+        # message as its answer (its action runs next, not rejected), they do not count.
+        self.held: tuple[Turn, list[tuple[str, str]]] | None = None
 
     def add(self, event: TrackerEvent) -> None:
         c, data, kind = self.c, event.data, event.type_name
@@ -179,10 +187,22 @@ class _Fold:
                 c.ended_at = event.time
         elif kind == "action":
             self.last_action = data.get("name")
+            if self.held is not None:
+                turn, reasons = self.held
+                self.held = None
+                if self.last_action == self.active_loop:
+                    turn.form_answer = True
+                else:
+                    for reason, detail in reasons:
+                        self._review(turn, reason, detail)
             if self.last_action == "action_answer_from_kb":
                 self.kb_question = self.last_customer
-        elif kind == "active_loop" and data.get("name") == "csat_form":
-            c.csat_asked = True
+        elif kind == "action_execution_rejected":
+            self._release()
+        elif kind == "active_loop":
+            self.active_loop = data.get("name") or None
+            if self.active_loop == "csat_form":
+                c.csat_asked = True
         elif kind == "slot":
             self._slot(event, data.get("name"), data.get("value"))
 
@@ -190,6 +210,7 @@ class _Fold:
         intent, confidence, ranking = _intent(event.data)
         if intent in _CONTROL_INTENTS:
             return
+        self._release()
         text, tapped = _customer_text(event.data)
         turn = Turn(event.id, event.time, "customer", text, intent, confidence, ranking, tapped=tapped)
         if self.c.started_at is None:
@@ -199,14 +220,30 @@ class _Fold:
         self.c.ended_at = event.time
         self.c.turns.append(turn)
         self.last_customer = turn
-        if tapped:
-            return  # a button or an "/intent" command: nothing the customer worded themselves
+        reasons: list[tuple[str, str]] = []
         if intent == NLU_FALLBACK:
-            self._review(turn, NLU_FALLBACK)
+            reasons.append((NLU_FALLBACK, ""))
         elif intent == OUT_OF_SCOPE:
-            self._review(turn, OUT_OF_SCOPE)
+            reasons.append((OUT_OF_SCOPE, ""))
         elif intent and confidence is not None and confidence < self.low_confidence:
-            self._review(turn, LOW_CONFIDENCE, f"{intent} at {confidence:.2f}")
+            reasons.append((LOW_CONFIDENCE, f"{intent} at {confidence:.2f}"))
+        if self.active_loop:
+            self.held = (turn, reasons)
+        else:
+            for reason, detail in reasons:
+                self._review(turn, reason, detail)
+
+    def _release(self) -> None:
+        """The form did not take the held message: its reasons count after all."""
+        if self.held is not None:
+            turn, reasons = self.held
+            self.held = None
+            for reason, detail in reasons:
+                self._review(turn, reason, detail)
+
+    def finish(self) -> Conversation:
+        self._release()
+        return self.c
 
     def _slot(self, event: TrackerEvent, name: str | None, value: Any) -> None:
         c = self.c
@@ -240,6 +277,7 @@ class _Fold:
         )
 
     def _review(self, turn: Turn | None, reason: str, detail: str = "") -> None:
+        # A button or an "/intent" command is nothing the customer worded themselves.
         if turn is None or turn.tapped or not turn.text.strip() or reason in turn.review:
             return
         turn.review.append(reason)
@@ -260,10 +298,10 @@ def fold(events: Iterable[TrackerEvent], low_confidence: float) -> list[Conversa
         for event in sender_events:
             if state is None or event.type_name == "session_started":
                 if state is not None and state.c.customer_turns:
-                    conversations.append(state.c)
+                    conversations.append(state.finish())
                 number += 1 if state is None or state.c.customer_turns else 0
                 state = _Fold(Conversation(sender_id, number), low_confidence)
             state.add(event)
         if state is not None and state.c.customer_turns:
-            conversations.append(state.c)
+            conversations.append(state.finish())
     return conversations

@@ -101,3 +101,18 @@ def test_taps_show_their_title_control_messages_are_skipped_and_senders_stay_apa
         ("gina", ["hello"]),
     ]
     assert conversations[0].customer_turns[0].tapped
+
+
+def test_answers_a_form_took_are_neither_fallbacks_nor_support_intents() -> None:
+    chat = Chat("hana", T0).session().user("my wifi keeps dropping", "wifi_dropout")
+    chat.action("diagnosis_form").loop("diagnosis_form").slot("requested_slot", "q_device").bot("Which device?")
+    # The NLU guesses wildly on short answers; the form took them, so the bot understood.
+    chat.user("laptop", "slow_device", 0.32).action("diagnosis_form").slot("q_device", "laptop")
+    chat.user("windows 11", NLU_FALLBACK, 0.2).action("diagnosis_form").slot("q_os", "windows")
+    # This one the form refused (nothing to extract): it is a real fallback.
+    chat.user("blorp zzkq", NLU_FALLBACK, 0.2)._add("action_execution_rejected", name="diagnosis_form")
+    chat.action("action_clarify").bot("Did you mean ...?")
+    (c,) = fold(chat.events, low_confidence=0.2)
+    assert [t.form_answer for t in c.customer_turns] == [False, True, True, False]
+    assert c.support_intents == ["wifi_dropout"] and c.fell_back
+    assert [r.text for r in c.review] == ["blorp zzkq"]

@@ -1,0 +1,221 @@
+"""Staff pages of the review inbox and the support analytics (insights/): what the bot did not
+understand, grouped, with the two writer actions (assign a group to an intent, mark it "needs a KB
+article"), one customer's conversations as the tracker store has them, and the support leads'
+figures with charts. Every page needs a staff login; the two actions are POST forms with the
+session's CSRF token, and nothing is written without one of them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request, status
+from fastapi.responses import HTMLResponse, Response
+
+from handoff_api.deps import SessionDep, check_csrf
+from handoff_api.routes.staff import _flash, _render, _see, _staff_or_login
+from insights.charts import Chart, bar_chart, line_chart
+from insights.conversations import REVIEW_REASONS
+from insights.inbox import UnknownGroup
+from insights.metrics import Analytics
+from insights.nlu_export import ExportError, UnknownIntent
+from insights.period import InvalidRange, Period
+from insights.service import Insights
+from insights.tracker_events import StoreUnavailable
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+
+# Dates as the forms send them (YYYY-MM-DD); anything longer is not a date.
+FromQuery = Annotated[str, Query(alias="from", max_length=32)]
+ToQuery = Annotated[str, Query(alias="to", max_length=32)]
+FromForm = Annotated[str, Form(alias="from", max_length=32)]
+ToForm = Annotated[str, Form(alias="to", max_length=32)]
+
+
+def _insights(request: Request) -> Insights:
+    return request.app.state.insights
+
+
+def _range_query(period: Period) -> str:
+    return urlencode({"from": period.first.isoformat(), "to": period.last.isoformat()})
+
+
+def _today(request: Request) -> dt.date:
+    # The service's clock (tests fix it), in the business time zone the days are counted in.
+    return request.app.state.clock().astimezone(_insights(request).settings.zone).date()
+
+
+def _period_or_400(request: Request, first: str, last: str) -> Period:
+    try:
+        return _insights(request).period(first or None, last or None, _today(request))
+    except InvalidRange as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
+
+
+def _charts(a: Analytics) -> list[Chart]:
+    rates = [
+        ("Containment", a.containment),
+        ("Handoff", a.handoff),
+        ("Fallback", a.fallback),
+        ("Out of scope", a.out_of_scope),
+        ("CSAT response", a.csat_response),
+        ("First-contact res.", a.fcr),
+    ]
+    return [
+        bar_chart(
+            "Rates (% of conversations)",
+            [(label, round(100 * r.value, 1)) for label, r in rates if r.value is not None],
+            unit="%",
+            headers=("Figure", "Rate"),
+        ),
+        bar_chart(
+            "Handoffs by reason",
+            [(reason.replace("_", " "), r.numerator) for reason, r in a.handoff_by_reason.items()],
+            headers=("Reason", "Conversations"),
+        ),
+        bar_chart(
+            "CSAT ratings",
+            [(f"{value} of 5", n) for value, n in a.csat_distribution.items()],
+            headers=("Rating", "Answers"),
+        ),
+        bar_chart("Top intents", [(i, n) for i, n in a.top_intents], headers=("Intent", "Conversations")),
+        line_chart(
+            "Per day",
+            [d.day.isoformat() for d in a.trend],
+            {
+                "Conversations": [d.conversations for d in a.trend],
+                "Contained": [d.contained for d in a.trend],
+                "Handed over": [d.handoffs for d in a.trend],
+                "Fallback": [d.fallbacks for d in a.trend],
+            },
+        ),
+    ]
+
+
+@router.get("/analytics", response_class=HTMLResponse)
+def analytics_page(
+    request: Request,
+    session: SessionDep,
+    first: FromQuery = "",
+    last: ToQuery = "",
+) -> Response:
+    user = _staff_or_login(request, session)
+    insights = _insights(request)
+    context: dict[str, Any] = {"user": user, "first": first, "last": last, "error": None, "a": None}
+    try:
+        period = insights.period(first or None, last or None, _today(request))
+    except InvalidRange as exc:
+        return _render(request, "staff/analytics.html", context | {"error": str(exc)}, status.HTTP_400_BAD_REQUEST)
+    context |= {"first": period.first.isoformat(), "last": period.last.isoformat()}
+    try:
+        a = insights.analytics(period)
+    except StoreUnavailable as exc:
+        return _render(request, "staff/analytics.html", context | {"error": str(exc)}, 503)
+    return _render(
+        request,
+        "staff/analytics.html",
+        context
+        | {
+            "a": a,
+            "definitions": {d.key: d for d in a.definitions},
+            "charts": _charts(a),
+            "range": _range_query(period),
+        },
+    )
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+def inbox_page(
+    request: Request,
+    session: SessionDep,
+    first: FromQuery = "",
+    last: ToQuery = "",
+) -> Response:
+    user = _staff_or_login(request, session)
+    insights = _insights(request)
+    context: dict[str, Any] = {"user": user, "first": first, "last": last, "error": None, "inbox": None}
+    try:
+        period = insights.period(first or None, last or None, _today(request))
+    except InvalidRange as exc:
+        return _render(request, "staff/inbox.html", context | {"error": str(exc)}, status.HTTP_400_BAD_REQUEST)
+    context |= {"first": period.first.isoformat(), "last": period.last.isoformat()}
+    try:
+        inbox = insights.inbox(period)
+    except StoreUnavailable as exc:
+        return _render(request, "staff/inbox.html", context | {"error": str(exc)}, 503)
+    return _render(
+        request,
+        "staff/inbox.html",
+        context
+        | {
+            "inbox": inbox,
+            "intents": insights.intents(),
+            "reasons": REVIEW_REASONS,
+            "nlu_dir": insights.settings.nlu_data_dir,
+        },
+    )
+
+
+@router.post("/inbox/{group_id}/assign")
+def assign_form(
+    group_id: str,
+    request: Request,
+    session: SessionDep,
+    intent: Annotated[str, Form(max_length=100)] = "",
+    first: FromForm = "",
+    last: ToForm = "",
+    csrf_token_: Annotated[str, Form(alias="csrf_token")] = "",
+) -> Response:
+    _staff_or_login(request, session)
+    check_csrf(request, csrf_token_)
+    insights = _insights(request)
+    period = _period_or_400(request, first, last)
+    try:
+        result = insights.assign(period, group_id, intent)
+    except UnknownGroup as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    except UnknownIntent as exc:
+        raise HTTPException(422, str(exc)) from exc
+    except ExportError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    _flash(request, result.summary() + (" Retrain (make train) for the bot to learn them." if result.added else ""))
+    return _see(f"/staff/inbox?{_range_query(period)}")
+
+
+@router.post("/inbox/{group_id}/kb-stub")
+def kb_stub_form(
+    group_id: str,
+    request: Request,
+    session: SessionDep,
+    title: Annotated[str, Form(max_length=200)] = "",
+    first: FromForm = "",
+    last: ToForm = "",
+    csrf_token_: Annotated[str, Form(alias="csrf_token")] = "",
+) -> Response:
+    _staff_or_login(request, session)
+    check_csrf(request, csrf_token_)
+    insights = _insights(request)
+    period = _period_or_400(request, first, last)
+    try:
+        result = insights.kb_stub(period, group_id, title.replace("\x00", "") or None)
+    except UnknownGroup as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    _flash(request, result.summary())
+    return _see(f"/staff/inbox?{_range_query(period)}")
+
+
+@router.get("/conversations/{sender_id:path}", response_class=HTMLResponse)
+def conversation_page(sender_id: str, request: Request, session: SessionDep) -> Response:
+    user = _staff_or_login(request, session)
+    try:
+        conversations = _insights(request).customer(sender_id)
+    except StoreUnavailable as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+    if not conversations:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no conversation with sender id {sender_id!r}")
+    return _render(
+        request,
+        "staff/conversation.html",
+        {"user": user, "sender_id": sender_id, "conversations": conversations, "reasons": REVIEW_REASONS},
+    )
