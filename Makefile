@@ -29,7 +29,7 @@ export PYTHONPATH := $(CURDIR)
 TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py)
 KB_INPUTS       := $(shell find kb/articles -name '*.md' 2>/dev/null) $(wildcard kb_index/*.py)
 
-.PHONY: help setup run test lint train index validate report bench bench-latency bench-kb bench-nlu bench-nlu-compare bench-handoff lock clean
+.PHONY: help setup run test lint train index validate report reload bench bench-latency bench-kb bench-nlu bench-nlu-compare bench-handoff lock clean
 
 help:
 	@echo "make run     set up what is missing, train/index what changed, start the stack"
@@ -37,6 +37,7 @@ help:
 	@echo "make bench   benchmarks: bench-latency, bench-kb, bench-nlu, bench-handoff (figures in bench/results/)"
 	@echo "make validate   check intents, KB articles and the Rasa data (file:line per problem)"
 	@echo "make report     NLU cross-validation (FOLDS=5) and KB evaluation -> reports/index.html"
+	@echo "make reload     train/index what changed and swap both into the running stack"
 	@echo "make train | make index | make lint | make lock | make clean"
 
 # --- environments (fully pinned lock files, hashes checked) -------------------
@@ -107,6 +108,11 @@ validate: $(RASA_STAMP) $(APP_STAMP)
 FOLDS ?= 5
 report: setup index
 	@OMP_NUM_THREADS=2 $(APP_PY) -m authoring.report --folds $(FOLDS)
+
+# Trains if needed, swaps the model into the running Rasa (HTTP API, no restart, conversations
+# kept), then rebuilds the KB index, which the running action server picks up by itself.
+reload: setup
+	@source scripts/stack_env.sh && $(APP_PY) -m authoring.reload
 
 # --- the two front-door commands ----------------------------------------------
 run: setup train index

@@ -229,6 +229,8 @@ def running_stack(model: Path, kb_index: Path, extra_env: dict[str, str] | None 
             "KB_SOURCE_DIR": str(ROOT / "kb/articles"),
             "ACCOUNTS_DB_PATH": str(workdir / "accounts.db"),
             "MAIL_OUTBOX_DIR": str(workdir / "outbox"),
+            # Rasa's HTTP API (model replacement, /status, trackers) is on, behind this token.
+            "RASA_API_TOKEN": "test-rasa-token",
         }
         | (extra_env or {})
     )
@@ -271,6 +273,9 @@ def running_stack(model: Path, kb_index: Path, extra_env: dict[str, str] | None 
             str(ROOT / "endpoints.yml"),
             "--cors",
             "*",
+            "--enable-api",
+            "--auth-token",
+            env["RASA_API_TOKEN"],
         ],
     }
     stack.commands = commands
