@@ -13,6 +13,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from authoring.problems import Problem
 from authoring.yaml_lines import YamlError, compose, get, line_of, mapping_items, scalar_values, sequence
 
@@ -39,11 +41,11 @@ def _yaml_files(folder: Path) -> list[Path]:
     return sorted([*folder.rglob("*.yml"), *folder.rglob("*.yaml")]) if folder.is_dir() else []
 
 
-def _count_examples(node) -> int:
+def _count_examples(node: yaml.Node | None) -> int:
     """Examples of an `examples: |` block (one `- text` per line) or a list of `- text:` items."""
     if node is None:
         return 0
-    if hasattr(node, "value") and isinstance(node.value, str):
+    if isinstance(node, yaml.ScalarNode):
         return sum(1 for line in node.value.splitlines() if line.strip().startswith("- ") and line.strip()[2:].strip())
     return len(sequence(node))
 
@@ -56,7 +58,7 @@ def _read_domain(domain: Path, usage: Usage, problems: list[Problem]) -> None:
         return
     for item in sequence(intents):
         # `- greet` or `- greet: {use_entities: [...]}`
-        if hasattr(item, "value") and isinstance(item.value, str):
+        if isinstance(item, yaml.ScalarNode):
             name, line = item.value, line_of(item)
         else:
             first = next(mapping_items(item), None)
@@ -72,7 +74,7 @@ def _read_domain(domain: Path, usage: Usage, problems: list[Problem]) -> None:
         usage.domain[name] = (domain, line)
 
 
-def _files(folder: Path, problems: list[Problem]) -> list[tuple[Path, object]]:
+def _files(folder: Path, problems: list[Problem]) -> list[tuple[Path, yaml.Node | None]]:
     """(path, node graph) of every YAML file under `folder`; a broken file becomes a Problem and the
     others are still read, so one typo does not hide the rest of the findings."""
     out = []
@@ -89,7 +91,7 @@ def _read_training_data(folder: Path, usage: Usage, problems: list[Problem]) -> 
     for path, root in _files(folder, problems):
         for item in sequence(get(root, "nlu")):
             intent = get(item, "intent")
-            if intent is not None and isinstance(intent.value, str):
+            if isinstance(intent, yaml.ScalarNode):
                 # A retrieval intent `faq/opening_hours` is listed in the domain as `faq`.
                 name = intent.value.split("/", 1)[0]
                 usage.examples[name].append((path, line_of(intent), _count_examples(get(item, "examples"))))

@@ -16,6 +16,7 @@ import json
 import math
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,14 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def build(config_path: Path, data_paths: list[Path], folds: int, png: Path, seed: int = 0, log=print) -> dict[str, Any]:
+def build(
+    config_path: Path,
+    data_paths: list[Path],
+    folds: int,
+    png: Path,
+    seed: int = 0,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
     """Cross-validate, draw the confusion matrix into `png`, return the figures."""
     started = time.perf_counter()
     config = rasa_nlu.read_config(config_path)
