@@ -20,8 +20,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.nlu import rasa_nlu
-from bench.nlu.crossval import cross_validate
 from bench.nlu.metrics import (
     FALLBACK,
     apply,
@@ -105,6 +103,11 @@ def build(
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Cross-validate, draw the confusion matrix into `png`, return the figures."""
+    # Imported here: they set Rasa's environment up, which the pure helpers above do not need
+    # (the app environment imports those for its tests).
+    from bench.nlu import rasa_nlu
+    from bench.nlu.crossval import cross_validate
+
     started = time.perf_counter()
     config = rasa_nlu.read_config(config_path)
     data = rasa_nlu.load_training_data(*data_paths)
@@ -167,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.folds < 2:
         parser.error("--folds must be at least 2")
+    from bench.nlu import rasa_nlu
+
     rasa_nlu.quiet()
     result = build(args.config, args.data, args.folds, args.png, args.seed, log=lambda t: print(t, flush=True))
     args.out.parent.mkdir(parents=True, exist_ok=True)
