@@ -36,16 +36,23 @@ def _open_svg(title: str, desc: str, height: int) -> tuple[str, list[str]]:
 
 
 def _number(value: float) -> str:
-    return f"{value:g}" if float(value).is_integer() else f"{value:.2f}"
+    return f"{round(value, 2):g}"
 
 
-def bar_chart(title: str, items: list[tuple[str, float]], unit: str = "", headers: tuple[str, str] = ("", "")) -> Chart:
-    """Horizontal bars, one per item, the value written at the end of each bar."""
+def bar_chart(
+    title: str,
+    items: list[tuple[str, float]],
+    unit: str = "",
+    headers: tuple[str, str] = ("", ""),
+    maximum: float | None = None,
+) -> Chart:
+    """Horizontal bars, one per item, the value written at the end of each bar; the longest bar is
+    `maximum` (e.g. 100 for percentages), else the largest value."""
     desc = "; ".join(f"{label}: {_number(value)}{unit}" for label, value in items) or "no data"
     row_height = 24
     height = max(MARGIN_TOP + MARGIN_BOTTOM, MARGIN_TOP + row_height * len(items) + 8)
     head, parts = _open_svg(title, desc, height)
-    top = max((value for _, value in items), default=0) or 1
+    top = maximum or max((value for _, value in items), default=0) or 1
     span = WIDTH - MARGIN_LEFT - MARGIN_RIGHT - 40
     for i, (label, value) in enumerate(items):
         y = MARGIN_TOP + i * row_height

@@ -68,6 +68,7 @@ def _charts(a: Analytics) -> list[Chart]:
             [(label, round(100 * r.value, 1)) for label, r in rates if r.value is not None],
             unit="%",
             headers=("Figure", "Rate"),
+            maximum=100,
         ),
         bar_chart(
             "Handoffs by reason",
