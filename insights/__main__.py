@@ -16,6 +16,7 @@ import argparse
 import json
 import sys
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from insights.inbox import Inbox, UnknownGroup
 from insights.metrics import Analytics
@@ -82,12 +83,12 @@ def _print_analytics(a: Analytics) -> None:
         print(f"  {d.label}: {d.sentence}")
 
 
-def _print_inbox(inbox: Inbox, base_url: str) -> None:
+def _print_inbox(inbox: Inbox, base_url: str, zone: ZoneInfo) -> None:
     if not inbox.groups:
         print("The review inbox is empty.")
     for g in inbox.groups:
         reasons = ", ".join(f"{r} {n}" for r, n in g.reasons.most_common())
-        print(f"[{g.id}] {g.count} x {g.label!r}  (last {g.last_seen:%Y-%m-%d %H:%M} UTC; {reasons})")
+        print(f"[{g.id}] {g.count} x {g.label!r}  (last {g.last_seen.astimezone(zone):%Y-%m-%d %H:%M}; {reasons})")
         for m in g.messages:
             print(f"    {m.count} x {m.text}")
         for o in g.occurrences[:5]:
@@ -118,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
                 }
                 print(json.dumps(payload, indent=2, ensure_ascii=False))
             else:
-                _print_inbox(inbox, base_url)
+                _print_inbox(inbox, base_url, settings.zone)
         elif args.action == "assign":
             print(insights.assign(period, args.group_id, args.intent).summary())
         else:

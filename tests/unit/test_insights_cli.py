@@ -104,14 +104,19 @@ def test_inbox_assign_and_kb_stub(env: Path, capsys) -> None:
     # dealt with: the inbox no longer lists it, and assigning again writes nothing
     code, out, _ = run(capsys, "inbox", "--from", "2026-11-24", "--to", "2026-11-25", "--json")
     assert json.loads(out)["handled"] == 1 and "pizza" not in out
-    # needs a KB article: a stub kb_index accepts, written once
+    code, out, _ = run(capsys, "inbox", "--from", "2026-11-24", "--to", "2026-11-25")
     gid = groups["zorp glax"]["id"]
+    assert code == 0 and f"[{gid}] 1 x 'zorp glax'  (last 2026-11-25 09:00; nlu_fallback 1)" in out
+    assert "-> http://staff.example/staff/conversations/fay#e" in out
+    # needs a KB article: a stub kb_index accepts; the group then leaves the inbox
     code, out, _ = run(capsys, "inbox", "kb-stub", gid, "--from", "2026-11-24", "--to", "2026-11-25")
     assert code == 0 and "KB article stub written" in out
     (stub,) = (env / "drafts").glob("*.md")
     article = parse_article(stub)
     assert article.questions == ("zorp glax",) and article.title == "Zorp glax"
     assert f"source_inbox_group: {gid}" in stub.read_text()
+    code, _, err = run(capsys, "inbox", "kb-stub", gid, "--from", "2026-11-24", "--to", "2026-11-25")
+    assert code == 1 and f"no inbox group {gid!r}" in err and len(list((env / "drafts").glob("*.md"))) == 1
 
 
 def test_bad_input_gets_a_clear_error(env: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
