@@ -35,6 +35,9 @@ PUBLIC = {
     ("GET", "/staff/login"),
     ("POST", "/staff/login"),
     ("POST", "/staff/logout"),
+    # the demo tenant's password reset page: the mailed single-use token is the credential
+    ("GET", "/reset"),
+    ("POST", "/reset"),
 }
 
 
