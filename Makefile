@@ -29,7 +29,7 @@ export PYTHONPATH := $(CURDIR)
 TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py)
 KB_INPUTS       := $(shell find kb/articles -name '*.md' 2>/dev/null) $(wildcard kb_index/*.py)
 
-.PHONY: help setup run test lint train index validate report reload bench bench-latency bench-kb bench-nlu bench-nlu-compare bench-handoff lock clean
+.PHONY: help setup run test lint train index validate report reload inbox analytics bench bench-latency bench-kb bench-nlu bench-nlu-compare bench-handoff lock clean
 
 help:
 	@echo "make run     set up what is missing, train/index what changed, start the stack"
@@ -38,6 +38,8 @@ help:
 	@echo "make validate   check intents, KB articles and the Rasa data (file:line per problem)"
 	@echo "make report     NLU cross-validation (FOLDS=5) and KB evaluation -> reports/index.html"
 	@echo "make reload     train/index what changed and swap both into the running stack"
+	@echo "make inbox      what the bot did not understand, grouped (also /staff/inbox)"
+	@echo "make analytics  containment, handoffs, CSAT... FROM=/TO=YYYY-MM-DD (also /staff/analytics)"
 	@echo "make train | make index | make lint | make lock | make clean"
 
 # --- environments (fully pinned lock files, hashes checked) -------------------
@@ -113,6 +115,14 @@ report: setup index
 # kept), then rebuilds the KB index, which the running action server picks up by itself.
 reload: setup
 	@source scripts/stack_env.sh && $(APP_PY) -m authoring.reload
+
+# What the bot did not understand, and the support figures, from the stack's tracker store and
+# tickets (the same as /staff/inbox and /staff/analytics). FROM=/TO= (YYYY-MM-DD) pick the days.
+inbox: $(APP_STAMP)
+	@source scripts/stack_env.sh && $(APP_PY) -m insights inbox
+
+analytics: $(APP_STAMP)
+	@source scripts/stack_env.sh && $(APP_PY) -m insights analytics $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO))
 
 # --- the two front-door commands ----------------------------------------------
 run: setup train index
