@@ -48,3 +48,17 @@ def assert_accessible(page, context_label: str) -> dict:
     )
     assert not bad, f"{context_label}: {len(bad)} serious/critical accessibility violation(s):\n{report}"
     return results
+
+
+def assert_page_accessible(page, context_label: str) -> None:
+    """The same check on a whole page (the staff pages), not only the widget."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        """async () => (await axe.run(document, { resultTypes: ["violations"] })).violations.map((v) => ({
+            id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => JSON.stringify(n.target)),
+        }))"""
+    )
+    bad = [v for v in violations if v["impact"] in FAILING_IMPACTS]
+    report = "\n".join(f"- [{v['impact']}] {v['id']}: {v['help']} {v['targets'][:5]}" for v in bad)
+    assert not bad, f"{context_label}: {len(bad)} serious/critical accessibility violation(s):\n{report}"

@@ -11,6 +11,12 @@ from tests.stack import ROOT, built_test_index, running_stack, trained_test_mode
 ARTIFACTS: Path = ROOT / "test-artifacts"
 
 
+def screenshot(page, name: str) -> None:
+    """A screenshot kept as a test artifact (besides the one the `page` fixture takes at the end)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
 @pytest.fixture(scope="session")
 def stack():
     model = trained_test_model()

@@ -26,8 +26,11 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 import yaml
+from playwright.sync_api import expect
 
 from kb_index.loading import parse_article
+from tests.e2e.accessibility import assert_page_accessible
+from tests.e2e.conftest import screenshot
 from tests.stack import (
     APP_PY,
     RASA_BIN,
@@ -342,3 +345,41 @@ def test_an_assigned_group_validates_and_a_retrained_model_learns_it(own_stack, 
     )
     intents = [json.loads(line) for line in parsed.stdout.splitlines() if line.startswith("{")]
     assert [i["name"] for i in intents] == ["ask_howto", "ask_howto"], intents
+
+
+def test_the_staff_analytics_and_inbox_pages_in_a_browser(own_stack, mix: Mix, browser) -> None:
+    """What a support lead sees: the charts render, the pages pass axe-core, screenshots in
+    test-artifacts/. The staff pages' CSP forbids inline scripts; only this test's browser context
+    bypasses it, to inject axe-core."""
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    stack, _ = own_stack
+    first, last = days()
+    with staff_client(stack):  # makes the staff account
+        pass
+    page.goto(f"{stack.handoff_url}/staff/login")
+    page.get_by_label("Email").fill(STAFF_EMAIL)
+    page.get_by_label("Password").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{stack.handoff_url}/staff/inbox?from={first}&to={last}")
+    group = (
+        page.locator("section, article, li, div")
+        .filter(has=page.get_by_role("heading", name=re.compile("my uploads are stuck")))
+        .last
+    )
+    expect(group).to_contain_text("2 messages")
+    assert_page_accessible(page, "review inbox")
+    screenshot(page, "staff-inbox")
+    group.get_by_text(re.compile(r"Conversations \(2\)")).click()  # opens the list
+    group.get_by_role("link").first.click()
+    expect(page.locator("body")).to_contain_text("my uploads")
+    assert_page_accessible(page, "conversation")
+    page.goto(f"{stack.handoff_url}/staff/analytics?from={first}&to={last}")
+    charts = page.get_by_role("img")
+    expect(charts).to_have_count(5)
+    for i in range(5):
+        box = charts.nth(i).bounding_box()
+        assert box and box["width"] > 100 and box["height"] > 40  # drawn, not collapsed
+    assert_page_accessible(page, "analytics")
+    screenshot(page, "staff-analytics")
+    context.close()

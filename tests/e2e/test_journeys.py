@@ -15,7 +15,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from bot.actions.accounts.mail import read_outbox
 from tests.e2e.accessibility import assert_accessible
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import screenshot
 from tests.stack import APP_PY
 
 pytestmark = pytest.mark.e2e
@@ -83,11 +83,6 @@ class Widget:
         banner = self.page.locator(".t0-ticket")
         expect(banner).to_be_visible()
         return re.search(r"NIM-\d{6}", banner.inner_text()).group(0)
-
-
-def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def emailed_code(stack, email: str) -> str:
