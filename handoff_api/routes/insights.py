@@ -7,7 +7,8 @@ session's CSRF token, and nothing is written without one of them."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request, status
@@ -25,6 +26,7 @@ from insights.service import Insights
 from insights.tracker_events import StoreUnavailable
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
+T = TypeVar("T")
 
 # Dates as the forms send them (YYYY-MM-DD); anything longer is not a date.
 FromQuery = Annotated[str, Query(alias="from", max_length=32)]
@@ -94,6 +96,29 @@ def _charts(a: Analytics) -> list[Chart]:
     ]
 
 
+class _PageError(Exception):
+    """A range the page cannot show: the page is rendered with the message and this status."""
+
+    def __init__(self, status_code: int, message: str, shown: dict[str, str]) -> None:
+        super().__init__(message)
+        self.status_code, self.shown = status_code, shown
+
+
+def _for_period(request: Request, first: str, last: str, compute: Callable[[Period], T]) -> tuple[Period, T]:
+    """The period the form asked for and `compute` over it; a bad range (400) or an unreachable
+    tracker store (503) raise _PageError with the dates to show again."""
+    insights = _insights(request)
+    try:
+        period = insights.period(first or None, last or None, _today(request))
+    except InvalidRange as exc:
+        raise _PageError(status.HTTP_400_BAD_REQUEST, str(exc), {"first": first, "last": last}) from exc
+    shown = {"first": period.first.isoformat(), "last": period.last.isoformat()}
+    try:
+        return period, compute(period)
+    except StoreUnavailable as exc:
+        raise _PageError(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc), shown) from exc
+
+
 @router.get("/analytics", response_class=HTMLResponse)
 def analytics_page(
     request: Request,
@@ -102,22 +127,18 @@ def analytics_page(
     last: ToQuery = "",
 ) -> Response:
     user = _staff_or_login(request, session)
-    insights = _insights(request)
     context: dict[str, Any] = {"user": user, "first": first, "last": last, "error": None, "a": None}
     try:
-        period = insights.period(first or None, last or None, _today(request))
-    except InvalidRange as exc:
-        return _render(request, "staff/analytics.html", context | {"error": str(exc)}, status.HTTP_400_BAD_REQUEST)
-    context |= {"first": period.first.isoformat(), "last": period.last.isoformat()}
-    try:
-        a = insights.analytics(period)
-    except StoreUnavailable as exc:
-        return _render(request, "staff/analytics.html", context | {"error": str(exc)}, 503)
+        period, a = _for_period(request, first, last, _insights(request).analytics)
+    except _PageError as exc:
+        return _render(request, "staff/analytics.html", context | exc.shown | {"error": str(exc)}, exc.status_code)
     return _render(
         request,
         "staff/analytics.html",
         context
         | {
+            "first": period.first.isoformat(),
+            "last": period.last.isoformat(),
             "a": a,
             "definitions": {d.key: d for d in a.definitions},
             "charts": _charts(a),
@@ -137,19 +158,16 @@ def inbox_page(
     insights = _insights(request)
     context: dict[str, Any] = {"user": user, "first": first, "last": last, "error": None, "inbox": None}
     try:
-        period = insights.period(first or None, last or None, _today(request))
-    except InvalidRange as exc:
-        return _render(request, "staff/inbox.html", context | {"error": str(exc)}, status.HTTP_400_BAD_REQUEST)
-    context |= {"first": period.first.isoformat(), "last": period.last.isoformat()}
-    try:
-        inbox = insights.inbox(period)
-    except StoreUnavailable as exc:
-        return _render(request, "staff/inbox.html", context | {"error": str(exc)}, 503)
+        period, inbox = _for_period(request, first, last, insights.inbox)
+    except _PageError as exc:
+        return _render(request, "staff/inbox.html", context | exc.shown | {"error": str(exc)}, exc.status_code)
     return _render(
         request,
         "staff/inbox.html",
         context
         | {
+            "first": period.first.isoformat(),
+            "last": period.last.isoformat(),
             "inbox": inbox,
             "intents": insights.intents(),
             "reasons": REVIEW_REASONS,

@@ -130,3 +130,15 @@ def test_a_conversation_as_the_tracker_store_has_it(staff_client: TestClient) ->
     assert hostile.status_code == 200 and "<script>alert(1)" not in hostile.text
     missing = staff_client.get("/staff/conversations/nobody")
     assert missing.status_code == 404 and "no conversation with sender id 'nobody'" in missing.text
+
+
+def test_an_unreachable_tracker_store_is_a_clear_503_that_keeps_the_dates(
+    app_factory, sqlite_database: TestDatabase, tmp_path: Path
+) -> None:
+    client = app_factory(sqlite_database, tracker_db_url=f"sqlite:///{tmp_path}/no-such-folder/tracker.db")
+    add_staff(sqlite_database.url)
+    assert login(client).status_code == 303
+    for page in ("/staff/analytics", "/staff/inbox"):
+        r = client.get(page, params=RANGE)
+        assert r.status_code == 503 and 'value="2026-11-24"' in r.text, page
+        assert "tracker" in r.text.lower()
