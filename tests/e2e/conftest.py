@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.stack import ROOT, built_test_index, running_stack, trained_test_model
+from tests.stack import APP_PY, ROOT, built_test_index, running_stack, trained_test_model
 
 ARTIFACTS: Path = ROOT / "test-artifacts"
+
+
+def create_staff(stack, email: str, name: str, password: str) -> None:
+    """A staff account in the stack's handoff database, made with the service's own command as an
+    administrator would; an account made earlier in the same stack is kept."""
+    done = subprocess.run(
+        [str(APP_PY), "-m", "handoff_api.cli", "create-staff", "--email", email, "--name", name, "--password-stdin"],
+        input=password + "\n",
+        text=True,
+        cwd=stack.workdir,
+        env=stack.env,
+        capture_output=True,
+    )
+    assert done.returncode == 0 or f"{email} exists" in done.stderr, done.stderr
 
 
 def screenshot(page, name: str) -> None:

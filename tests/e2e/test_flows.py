@@ -5,52 +5,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import uuid
 
-import httpx
 import pytest
 
 from bot.actions.accounts.mail import read_outbox
+from tests.e2e.rest_chat import Chat, buttons, texts
 
 pytestmark = pytest.mark.e2e
-
-
-def texts(replies: list[dict]) -> str:
-    return "\n".join(r.get("text", "") for r in replies)
-
-
-def buttons(replies: list[dict]) -> list[dict]:
-    return [b for r in replies for b in r.get("buttons") or []]
-
-
-class Chat:
-    def __init__(self, stack) -> None:
-        self.stack = stack
-        self.sender = f"flow-{uuid.uuid4().hex[:10]}"
-        self.last: list[dict] = []
-
-    def say(self, text: str) -> str:
-        self.last = self.stack.say(self.sender, text)
-        print(f">> {text}\n{texts(self.last)}\n   buttons: {[b['title'] for b in buttons(self.last)]}")  # on failure
-        return texts(self.last)
-
-    def tap(self, title_part: str) -> str:
-        """Tap the button whose title contains `title_part`, as the widget would."""
-        button = next(b for b in buttons(self.last) if title_part.lower() in b["title"].lower())
-        return self.say(button["payload"])
-
-    def code(self, email: str) -> str:
-        body = read_outbox(self.stack.outbox, to=email)[-1].get_body().get_content()
-        return re.search(r"\b(\d{6})\b", body).group(1)
-
-    def ticket(self, reply: str) -> dict:
-        ticket_id = re.search(r"NIM-\d{6}", reply).group(0)
-        r = httpx.get(
-            f"{self.stack.handoff_url}/api/tickets/{ticket_id}",
-            headers={"Authorization": f"Bearer {self.stack.bot_token}"},
-        )
-        r.raise_for_status()
-        return r.json()
 
 
 def test_password_reset_verified_by_emailed_code_then_rated(stack) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import subprocess
 import time
 
 import pytest
@@ -15,8 +14,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from bot.actions.accounts.mail import read_outbox
 from tests.e2e.accessibility import assert_accessible
-from tests.e2e.conftest import screenshot
-from tests.stack import APP_PY
+from tests.e2e.conftest import create_staff, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -121,16 +119,7 @@ def widget(stack, page: Page) -> Widget:
 @pytest.fixture(scope="module")
 def staff_login(stack) -> tuple[str, str]:
     """A staff account made with the service's own command, as an administrator would."""
-    subprocess.run(
-        [str(APP_PY), "-m", "handoff_api.cli", "create-staff", "--email", STAFF_EMAIL, "--name", "Kim"]
-        + ["--password-stdin"],
-        input=STAFF_PASSWORD + "\n",
-        text=True,
-        check=True,
-        cwd=stack.workdir,
-        env=stack.env,
-        capture_output=True,
-    )
+    create_staff(stack, STAFF_EMAIL, "Kim", STAFF_PASSWORD)
     return STAFF_EMAIL, STAFF_PASSWORD
 
 

@@ -1,0 +1,54 @@
+"""A customer talking to the real stack over Rasa's REST channel, as the e2e tests drive it."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import httpx
+
+from bot.actions.accounts.mail import read_outbox
+
+
+def texts(replies: list[dict]) -> str:
+    return "\n".join(r.get("text", "") for r in replies)
+
+
+def buttons(replies: list[dict]) -> list[dict]:
+    return [b for r in replies for b in r.get("buttons") or []]
+
+
+class Chat:
+    """One conversation: `say` a message, `tap` a button of the last answer, read the mailed code
+    and the ticket an answer names."""
+
+    def __init__(self, stack, prefix: str = "flow", sender: str | None = None) -> None:
+        self.stack = stack
+        self.sender = sender or f"{prefix}-{uuid.uuid4().hex[:10]}"
+        self.last: list[dict] = []
+        self.sent = 0  # customer messages; "/session_start" is Rasa's control message, not one
+
+    def say(self, text: str) -> str:
+        self.last = self.stack.say(self.sender, text)
+        self.sent += text != "/session_start"
+        # printed for a failing test's report
+        print(f"[{self.sender}] >> {text}\n{texts(self.last)}\n   buttons: {[b['title'] for b in buttons(self.last)]}")
+        return texts(self.last)
+
+    def tap(self, title_part: str) -> str:
+        """Tap the button whose title contains `title_part`, as the widget would."""
+        button = next(b for b in buttons(self.last) if title_part.lower() in b["title"].lower())
+        return self.say(button["payload"])
+
+    def code(self, email: str) -> str:
+        body = read_outbox(self.stack.outbox, to=email)[-1].get_body().get_content()
+        return re.search(r"\b(\d{6})\b", body).group(1)
+
+    def ticket(self, reply: str) -> dict:
+        ticket_id = re.search(r"NIM-\d{6}", reply).group(0)
+        r = httpx.get(
+            f"{self.stack.handoff_url}/api/tickets/{ticket_id}",
+            headers={"Authorization": f"Bearer {self.stack.bot_token}"},
+        )
+        r.raise_for_status()
+        return r.json()
