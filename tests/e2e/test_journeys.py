@@ -6,7 +6,6 @@ accessibility check of the widget in the page (axe-core)."""
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 
 import pytest
@@ -14,7 +13,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from bot.actions.accounts.mail import read_outbox
 from tests.e2e.accessibility import assert_accessible
-from tests.e2e.conftest import create_staff, screenshot
+from tests.e2e.conftest import create_staff, screenshot, user_turns
 
 pytestmark = pytest.mark.e2e
 
@@ -255,17 +254,12 @@ def test_a_reload_keeps_the_history_and_the_conversation_goes_on(stack, widget: 
     reply = widget.tap(titles[0]) if titles else widget.say("windows 11")
     assert "Hi!" not in reply and ("?" in reply or "Step 1" in reply)
     # one conversation in Rasa's tracker store holds the turns from before and after the reload
-    senders = {
-        row[0]
-        for row in sqlite3.connect(stack.workdir / "tracker.db").execute(
-            "select sender_id from events where type_name = 'user' and data like ?", ("%keeps dropping on my laptop%",)
-        )
-    }
-    assert len(senders) == 1
-    turns = sqlite3.connect(stack.workdir / "tracker.db").execute(
-        "select count(*) from events where type_name = 'user' and sender_id = ?", (senders.pop(),)
+    sender = page.evaluate(
+        "() => { const k = Object.keys(localStorage).find((k) => k.startsWith('tier0-widget:'));"
+        " return JSON.parse(localStorage.getItem(k)).sessionId; }"
     )
-    assert turns.fetchone()[0] >= 2
+    said = user_turns(stack, sender, 2)
+    assert said[0] == "my wifi keeps dropping on my laptop" and len(said) == 2, said
     assert_accessible(page, "reload journey")
 
 

@@ -9,7 +9,6 @@ import html
 import http.server
 import json
 import re
-import sqlite3
 import threading
 
 import httpx
@@ -17,6 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.accessibility import assert_accessible, axe_results
+from tests.e2e.conftest import user_turns
 from tests.stack import free_port
 
 pytestmark = pytest.mark.e2e
@@ -420,10 +420,7 @@ def test_reload_keeps_the_conversation_and_the_draft(stack, page) -> None:
     say(page, "taylor@example.com")
     expect(bot_messages(page).last).to_contain_text("6-digit code", timeout=30_000)
     assert stored_state(page)["sessionId"] == session_id
-    rows = sqlite3.connect(stack.workdir / "tracker.db").execute(
-        "select data from events where sender_id = ? and type_name = 'user'", (session_id,)
-    )
-    said = [json.loads(r[0])["text"] for r in rows]
+    said = user_turns(stack, session_id, 2)
     assert said == ["I forgot my password", "taylor@example.com"], said
     expect(composer(page)).to_have_value("")  # the draft went with the message
 
@@ -485,10 +482,8 @@ def test_messages_wait_while_the_server_is_unreachable_and_go_out_after(stack, p
     expect(page.locator(".t0-bot a[href*='/help/articles/']").first).to_be_visible(timeout=30_000)
     expect(page.locator(".t0-user .t0-text")).to_have_text(["hello", KB_QUESTION, "thanks"])
     expect(page.get_by_role("status").filter(has_text="Connected again")).to_be_hidden(timeout=10_000)
-    rows = sqlite3.connect(stack.workdir / "tracker.db").execute(
-        "select data from events where sender_id = ? and type_name = 'user'", (stored_state(page)["sessionId"],)
-    )
-    assert [json.loads(r[0])["text"] for r in rows] == ["hello", KB_QUESTION, "thanks"]  # each once, in order
+    said = user_turns(stack, stored_state(page)["sessionId"], 3)
+    assert said == ["hello", KB_QUESTION, "thanks"]  # each once, in order
 
 
 # --- 6. safe rendering -----------------------------------------------------------------------
