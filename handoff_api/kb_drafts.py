@@ -110,6 +110,19 @@ def _platforms(ticket: Ticket) -> list[str]:
     return list(dict.fromkeys(p for p in found if p)) or ["all"]
 
 
+STILL_NOT_WORKING = [
+    "## Still not working?",
+    "Ask the Nimbus assistant for a person: a ticket carries your whole conversation to our team.",
+]
+
+
+def draft_markdown(meta: dict, body: list[str]) -> str:
+    """An article draft as kb_index reads it: YAML front matter, the body, the closing section
+    every Nimbus article ends with."""
+    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, default_flow_style=None)
+    return f"---\n{front}---\n" + "\n".join([*body, "", *STILL_NOT_WORKING, ""])
+
+
 def render(ticket: Ticket, article_id: str, title: str, today: dt.date) -> str:
     meta = {
         "id": article_id,
@@ -136,13 +149,8 @@ def render(ticket: Ticket, article_id: str, title: str, today: dt.date) -> str:
         "",
         "## What the agent found",
         *(notes or ["- (No notes on the ticket.)"]),
-        "",
-        "## Still not working?",
-        "Ask the Nimbus assistant for a person: a ticket carries your whole conversation to our team.",
-        "",
     ]
-    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, default_flow_style=None)
-    return f"---\n{front}---\n" + "\n".join(body)
+    return draft_markdown(meta, body)
 
 
 def create_draft(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from handoff_api.kb_drafts import Draft, check_drafts_folder, write_new_draft
+from handoff_api.kb_drafts import Draft, check_drafts_folder, draft_markdown, write_new_draft
 from insights.conversations import REVIEW_REASONS
 from insights.inbox import Group
 
@@ -55,13 +55,8 @@ def render(group: Group, article_id: str, title: str, today: dt.date) -> str:
         "",
         "## Steps",
         "1. (Write the steps.)",
-        "",
-        "## Still not working?",
-        "Ask the Nimbus assistant for a person: a ticket carries your whole conversation to our team.",
-        "",
     ]
-    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, default_flow_style=None)
-    return f"---\n{front}---\n" + "\n".join(body)
+    return draft_markdown(meta, body)
 
 
 def existing_stub(drafts_dir: Path, group_id: str) -> Draft | None:
