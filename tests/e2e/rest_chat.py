@@ -40,6 +40,19 @@ class Chat:
         button = next(b for b in buttons(self.last) if title_part.lower() in b["title"].lower())
         return self.say(button["payload"])
 
+    def reach_first_step(self, problem: str) -> str:
+        """Describe a problem and take the first answer to each diagnostic question; the reply
+        that holds Step 1."""
+        self.say(problem)
+        for _ in range(8):
+            if "Step 1" in texts(self.last):
+                break
+            titles = [b["title"] for b in self.last[-1].get("buttons") or []]
+            self.tap(titles[0]) if titles else self.say("nothing")
+        reply = texts(self.last)
+        assert "Step 1" in reply, reply
+        return reply
+
     def code(self, email: str) -> str:
         body = read_outbox(self.stack.outbox, to=email)[-1].get_body().get_content()
         return re.search(r"\b(\d{6})\b", body).group(1)

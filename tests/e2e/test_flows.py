@@ -110,13 +110,7 @@ def test_wifi_flow_follows_the_answers_explains_simpler_and_hands_over_with_the_
 
 def test_a_step_that_works_resolves_and_asks_for_a_rating(stack) -> None:
     chat = Chat(stack)
-    chat.say("I have no internet at all on any device")
-    for _ in range(8):
-        if "Step 1" in texts(chat.last):
-            break
-        titles = [b["title"] for b in chat.last[-1].get("buttons") or []]
-        chat.tap(titles[0]) if titles else chat.say("nothing")
-    assert "Step 1" in texts(chat.last)
+    chat.reach_first_step("I have no internet at all on any device")
     reply = chat.tap("Yes, that fixed")
     assert "glad" in reply.lower() and "rate it from 1" in reply.lower()
     assert "welcome" in chat.say("thanks!").lower()  # no rating: no nagging

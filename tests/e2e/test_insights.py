@@ -30,7 +30,7 @@ from playwright.sync_api import expect
 from kb_index.loading import parse_article
 from tests.e2e.accessibility import assert_page_accessible
 from tests.e2e.conftest import create_staff, screenshot
-from tests.e2e.rest_chat import Chat, texts
+from tests.e2e.rest_chat import Chat
 from tests.stack import (
     APP_PY,
     RASA_BIN,
@@ -90,12 +90,7 @@ def drive_the_mix(stack) -> Mix:
     assert "questions" in back.say("my wifi keeps dropping")  # the diagnosis starts; left there
     # 3: resolved by a troubleshooting step; asked for a rating, said thanks instead
     chat = Chat(stack, "insights-step")
-    chat.say("I have no internet at all on any device")
-    for _ in range(8):
-        if "Step 1" in texts(chat.last):
-            break
-        titles = [b["title"] for b in chat.last[-1].get("buttons") or []]
-        chat.tap(titles[0]) if titles else chat.say("nothing")
+    chat.reach_first_step("I have no internet at all on any device")
     assert "rate it from 1" in chat.tap("Yes, that fixed").lower()
     assert "welcome" in chat.say("thanks!").lower()
     mix.senders["step"], mix.turns_resolved = chat.sender, mix.turns_resolved + chat.sent
