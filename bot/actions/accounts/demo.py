@@ -241,6 +241,17 @@ class DemoAccountBackend:
         if inserted:
             self.audit.record(conn, "seed_demo_data", "-", "inserted", f"{inserted} rows")
 
+    def restore_seed(self) -> None:
+        """Back to the seeded demo rows: what testers changed (plans, unlocks, seats, codes) is undone.
+        The audit log stays, with a line saying so."""
+        self._ensure_ready()
+        with self._tx() as conn:
+            for table in ("activations", "licenses", "one_time_codes", "reset_tokens", "two_factor_resets",
+                          "subscriptions", "customers"):
+                conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            self._seed(conn)
+            self.audit.record(conn, "restore_seed", "-", "restored")
+
     def _now(self) -> dt.datetime:
         return self._clock().astimezone(dt.timezone.utc)
 
