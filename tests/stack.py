@@ -221,6 +221,7 @@ def running_stack(model: Path, kb_index: Path, extra_env: dict[str, str] | None 
             "HANDOFF_API_URL": f"http://127.0.0.1:{ports['handoff']}",
             "HELP_SITE_URL": f"http://127.0.0.1:{ports['handoff']}",
             "RASA_PUBLIC_URL": f"http://127.0.0.1:{ports['rasa']}",
+            "RASA_URL": f"http://127.0.0.1:{ports['rasa']}",
             "HANDOFF_BOT_TOKEN": token,
             "DATABASE_URL": f"sqlite:///{workdir}/handoff.db",
             "TRACKER_DB_URL": f"sqlite:///{workdir}/tracker.db",

@@ -87,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     run = evaluate(customers, modes, args.model, args.verbose)
     figures = {
         "what": "scripted customers over the REST channel of the real stack (tests/conversations/)",
-        "customers_dir": str(args.customers.relative_to(ROOT) if args.customers.is_relative_to(ROOT) else args.customers),
+        "customers_dir": str(
+            args.customers.relative_to(ROOT) if args.customers.is_relative_to(ROOT) else args.customers
+        ),
         "model": args.model.name,
         "machine": platform.platform(),
         "seconds": round(time.monotonic() - started, 1),
@@ -101,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table(run["results"]))
     for mode, result in run["results"].items():
         for f in result["failures"]:
-            print(f"  {mode:5} {f['customer']}: {f['why']} (turn {f['turns']}: {f['last_said']!r} -> {f['last_bot'][:140]!r})")
+            said, bot = f["last_said"], f["last_bot"][:120]
+            print(f"  {mode:5} {f['customer']}: {f['why']} (turn {f['turns']}: {said!r} -> {bot!r})")
     print(f"{len(customers)} customers x {len(modes)} mode(s) in {figures['seconds']:.0f} s")
     return 0
 

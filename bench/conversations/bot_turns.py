@@ -51,9 +51,7 @@ class BotTurn:
 
 def question_texts(book: FlowBook) -> dict[str, str]:
     """Every wording of every diagnosis question -> its name."""
-    return {
-        _norm(q.text(wording)): name for name, q in book.questions.items() for wording in ("plain", "technical")
-    }
+    return {_norm(q.text(wording)): name for name, q in book.questions.items() for wording in ("plain", "technical")}
 
 
 def _norm(text: str) -> str:
@@ -66,7 +64,8 @@ def read_reply(messages: list[dict], book: FlowBook, questions: dict[str, str] |
     buttons = next((m["buttons"] for m in reversed(messages) if m.get("buttons")), [])
     turn = BotTurn(texts=texts, buttons=list(buttons))
     for m in messages:
-        tier0 = (m.get("custom") or {}).get("tier0") or {}
+        custom = m.get("custom") or {}
+        tier0 = custom.get("tier0") or (custom.get("data") or {}).get("tier0") or {}
         if "citation" in tier0:
             turn.citations.append(tier0["citation"]["article_id"])
         if "ticket" in tier0:

@@ -85,9 +85,7 @@ class CustomerAgent:
         if not self.customer.goal.fix:
             return None
         wanted = set(self.customer.goal.fix)
-        return {
-            q for flow in self.book.flows.values() if wanted & {s.id for s in flow.steps} for q in flow.questions
-        }
+        return {q for flow in self.book.flows.values() if wanted & {s.id for s in flow.steps} for q in flow.questions}
 
     def goal_intent(self) -> str | None:
         goal = self.customer.goal
@@ -164,7 +162,7 @@ class CustomerAgent:
             return self._tap_or_type(turn, score, score)
         if kind == "email":
             fact = self.customer.fact("email")
-            return Reply(fact.value if fact else "i don't want to give my email")
+            return Reply(self._said(fact, "email") if fact else "i don't want to give my email")
         if kind == "code":
             fact = self.customer.fact("email")
             code = self.code_for(fact.value) if fact else None

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.actions.flows import UNKNOWN, FlowBook
 
@@ -124,9 +124,10 @@ class Customer(BaseModel):
     goal: Goal
     moves: list[Move] = Field(default_factory=list)
     patience: int = Field(default=12, ge=1, le=30)
-    # Typed-mode wording of yes and no; defaults are in customer_agent.py.
-    yes: list[str] = Field(default_factory=list)
-    no: list[str] = Field(default_factory=list)
+    # Typed-mode wording of yes and no (`yes:` / `no:`, or `confirm:` / `deny:`); defaults are in
+    # customer_agent.py.
+    yes: list[str] = Field(default_factory=list, validation_alias=AliasChoices("yes", "confirm"))
+    no: list[str] = Field(default_factory=list, validation_alias=AliasChoices("no", "deny"))
     source: str = ""  # file name, filled by the loader
 
     @field_validator("facts", mode="before")
@@ -156,6 +157,8 @@ def load_customers(folder: Path = CUSTOMERS_DIR) -> list[Customer]:
             raise CustomerFileError(f"{path}: not valid YAML: {exc}") from exc
         for index, raw in enumerate(data.get("customers") or []):
             name = raw.get("id", f"#{index + 1}") if isinstance(raw, dict) else f"#{index + 1}"
+            if isinstance(raw, dict):  # unquoted yes:/no: keys are booleans in YAML
+                raw = {({True: "yes", False: "no"}.get(k, k) if isinstance(k, bool) else k): v for k, v in raw.items()}
             try:
                 customer = Customer(**raw, source=path.name)
             except (ValidationError, TypeError) as exc:
@@ -171,7 +174,10 @@ def check_customers(customers: list[Customer], book: FlowBook, article_ids: set[
     """Problems that would make a customer unsolvable whatever the bot does: unknown facts, options,
     steps or articles, and goal steps the customer's own answers rule out."""
     problems: list[str] = []
-    steps = {s.id: flow for flow in book.flows.values() for s in flow.steps}
+    steps: dict[str, list] = {}
+    for flow in book.flows.values():
+        for step in flow.steps:
+            steps.setdefault(step.id, []).append(flow)
     for c in customers:
         where = f"{c.source}: {c.id}"
         for name, fact in c.facts.items():
@@ -179,20 +185,31 @@ def check_customers(customers: list[Customer], book: FlowBook, article_ids: set[
                 continue
             question = book.questions.get(name)
             if question is None:
-                problems.append(f"{where}: fact {name!r} is neither a diagnosis question nor one of {sorted(ACCOUNT_FACTS)}")
+                problems.append(
+                    f"{where}: fact {name!r} is neither a diagnosis question nor one of {sorted(ACCOUNT_FACTS)}"
+                )
             elif fact.value != UNKNOWN and fact.value not in question.options:
                 problems.append(f"{where}: {name}: {fact.value!r} is not an option ({sorted(question.options)})")
         for article in c.goal.article:
             if article not in article_ids:
                 problems.append(f"{where}: no KB article {article!r}")
         for step_id in c.goal.fix:
-            flow = steps.get(step_id)
-            if flow is None:
+            flows = steps.get(step_id)
+            if not flows:
                 problems.append(f"{where}: no troubleshooting step {step_id!r}")
                 continue
-            answers = {q: f.value for q, f in c.facts.items() if q in flow.questions}
-            if step_id not in [s.id for s in flow.path(answers, book.questions)]:
-                problems.append(f"{where}: step {step_id!r} is not on the path these facts choose in {flow.intent}")
+            reachable = [
+                flow
+                for flow in flows
+                if step_id
+                in [
+                    s.id
+                    for s in flow.path({q: f.value for q, f in c.facts.items() if q in flow.questions}, book.questions)
+                ]
+            ]
+            if not reachable:
+                names = ", ".join(f.intent for f in flows)
+                problems.append(f"{where}: step {step_id!r} is not on the path these facts choose in {names}")
         needs_email = c.goal.reset_link or c.goal.unlock or c.goal.plan or c.goal.cancel or c.goal.ticket_status
         if needs_email and "email" not in c.facts:
             problems.append(f"{where}: an account goal needs the fact 'email'")

@@ -113,9 +113,13 @@ def table(results: dict[str, dict]) -> str:
             r = results[m]
             if fmt == "pct":
                 value = r[key]
-                num, den = (r["deflected"], r["solvable"]) if key == "deflection" else (
-                    r["escalated_correctly"],
-                    r["escalation_expected"],
+                num, den = (
+                    (r["deflected"], r["solvable"])
+                    if key == "deflection"
+                    else (
+                        r["escalated_correctly"],
+                        r["escalation_expected"],
+                    )
                 )
                 cells.append("—" if value is None else f"{value * 100:.1f}% ({num}/{den})")
             elif fmt == "declined":

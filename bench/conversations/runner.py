@@ -59,7 +59,9 @@ class World:
                 "reason": "customer_asked",
                 "summary": "An earlier request of this customer.",
                 "customer_email": email,
-                "transcript": [{"sender": "customer", "text": "I need help with my account", "time": "2026-01-01T00:00:00+00:00"}],
+                "transcript": [
+                    {"sender": "customer", "text": "I need help with my account", "time": "2026-01-01T00:00:00+00:00"}
+                ],
             },
             headers={"Authorization": f"Bearer {self.bot_token}", "Idempotency-Key": uuid.uuid4().hex},
             timeout=10,
@@ -250,8 +252,11 @@ class Runner:
         if goal.unlock and before.get("locked") and not after.get("locked"):
             return True
         plan = after.get("plan") or {}
-        if goal.plan and plan and goal.plan in (plan.get("plan"), plan.get("pending_plan")) and plan != before.get(
-            "plan"
+        if (
+            goal.plan
+            and plan
+            and goal.plan in (plan.get("plan"), plan.get("pending_plan"))
+            and plan != before.get("plan")
         ):
             return True
         if goal.cancel and plan.get("cancelled") and not (before.get("plan") or {}).get("cancelled"):

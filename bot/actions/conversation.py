@@ -12,7 +12,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.dialogue import TALK_TO_PERSON, latest_intent, latest_text, leave_csat_question
 from bot.actions.handoff import hand_over
-from bot.actions.troubleshooting import current_flow, show_step
 
 # What each intent means, as a button a customer recognises.
 INTENT_LABELS = {
@@ -62,14 +61,13 @@ class ActionSetDetailLevel(Action):
         )
         level = "technical" if str(entity).lower() in ("technical", "more detail", "detailed") else "plain"
         events = [SlotSet("detail_level", level)]
-        flow = current_flow(tracker)
-        if tracker.get_slot("pending") == "step_outcome" and flow is not None:
-            tracker.slots["detail_level"] = level  # so the step below is worded the new way
+        if (tracker.active_loop or {}).get("name") == "step_form":
+            # The form shows the open step again, now in the new wording.
             dispatcher.utter_message(
                 text="Sure, here it is in simpler words." if level == "plain" else "Sure, here are the details.",
                 buttons=[MORE_TECHNICAL] if level == "plain" else [],
             )
-            return [*events, *show_step(dispatcher, tracker, flow, int(tracker.get_slot("ts_step") or 0))]
+            return events
         if tracker.active_loop.get("name"):
             return events  # the form repeats its question in the new wording
         dispatcher.utter_message(

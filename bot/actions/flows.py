@@ -6,13 +6,12 @@ and the reason) and answers the two questions the dialogue asks: which question 
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 FLOWS_DIR = Path(__file__).resolve().parents[1] / "flows"
 Wording = Literal["plain", "technical"]
@@ -24,37 +23,32 @@ class FlowError(ValueError):
     """A flow file is malformed; the message names the file."""
 
 
+class Option(BaseModel):
+    title: str = Field(min_length=1)  # the button
+    say: list[str] = Field(default_factory=list)  # how customers type it (bot/actions/understanding)
+
+
 class Question(BaseModel):
     plain: str = Field(min_length=1)
     technical: str = Field(min_length=1)
-    options: dict[str, str] = Field(default_factory=dict)  # value -> button title
+    options: dict[str, Option] = Field(default_factory=dict)
     free_text: bool = False
+    # Answers only understood while this question is asked: its "yes" and "no" mean nothing elsewhere.
+    asked_only: bool = False
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _short_options(cls, v: object) -> object:
+        # `windows: "Windows"` is short for `windows: {title: "Windows"}`.
+        if isinstance(v, dict):
+            return {k: ({"title": o} if isinstance(o, str) else o) for k, o in v.items()}
+        return v
 
     def text(self, wording: Wording) -> str:
         return getattr(self, wording)
 
-    def match(self, answer: str) -> str | None:
-        """The option value a typed or tapped answer means, or None."""
-        said = _normalise(answer)
-        if not said:
-            return None
-        for value, title in self.options.items():
-            if said in (_normalise(value), _normalise(title)):
-                return value
-        if self.free_text:
-            return None  # "the error says 0x80072EE7" is an answer in its own words, not "No error"
-        # Typed answers: the option whose key words the sentence uses most ("all of them, every device").
-        scores = {
-            value: sum(
-                1
-                for word in {_normalise(value).replace("_", " "), *_keywords(title)}
-                if word and re.search(rf"\b{re.escape(word)}\b", said)
-            )
-            for value, title in self.options.items()
-        }
-        best = max(scores.values(), default=0)
-        winners = [value for value, score in scores.items() if score == best]
-        return winners[0] if best and len(winners) == 1 else None
+    def titles(self) -> list[str]:
+        return [o.title for o in self.options.values()]
 
 
 class Step(BaseModel):
@@ -79,6 +73,8 @@ class Flow(BaseModel):
     kb_article: str
     questions: list[str]
     steps: list[Step] = Field(min_length=1)
+    # Questions asked even when no step depends on them (what the agent needs on a ticket).
+    always_ask: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_steps(self) -> Flow:
@@ -93,19 +89,35 @@ class Flow(BaseModel):
         chosen = {q: a for q, a in answers.items() if q in questions and a in questions[q].options}
         return [s for s in self.steps if s.applies(chosen)]
 
+    def worth_asking(self, name: str, answers: dict[str, str], questions: dict[str, Question]) -> bool:
+        """Whether the answer to `name` can still change the steps: some two answers (or not
+        knowing) lead to different paths. Questions no step depends on are not asked at all."""
+        if name in self.always_ask:
+            return True
+        if name not in {q for s in self.steps for q in s.when}:
+            return False
+        paths = {
+            tuple(s.id for s in self.path({**answers, name: value}, questions))
+            for value in [UNKNOWN, *questions[name].options]
+        }
+        return len(paths) > 1
+
+    def questions_to_ask(self, answers: dict[str, str], questions: dict[str, Question]) -> list[str]:
+        return [q for q in self.questions if q not in answers and self.worth_asking(q, answers, questions)]
+
+
+class DeviceName(BaseModel):
+    """A device name customers use ("Galaxy S21") and the answers it gives (bot/flows/devices.yml)."""
+
+    pattern: str
+    device: str
+    os: str | None = None
+
 
 class FlowBook(BaseModel):
     questions: dict[str, Question]
     flows: dict[str, Flow]
-
-
-def _normalise(text: str) -> str:
-    return re.sub(r"[^a-z0-9_ ]+", " ", text.lower()).strip()
-
-
-def _keywords(title: str) -> set[str]:
-    # "Only this device" -> {"only", "this", "device"} minus filler that would match anything.
-    return {w for w in _normalise(title).split() if len(w) > 3 and w not in {"this", "that", "with", "only"}}
+    devices: list[DeviceName] = Field(default_factory=list)
 
 
 def _read(path: Path) -> dict:
@@ -130,7 +142,7 @@ def load_flows(folder: Path = FLOWS_DIR) -> FlowBook:
             flow = Flow(**_read(path))
         except ValidationError as exc:
             raise FlowError(f"{path}: {exc}") from exc
-        unknown = [q for q in flow.questions if q not in questions]
+        unknown = [q for q in [*flow.questions, *flow.always_ask] if q not in questions]
         if unknown:
             raise FlowError(f"{path}: questions not in {bank_file.name}: {unknown}")
         for step in flow.steps:
@@ -143,7 +155,23 @@ def load_flows(folder: Path = FLOWS_DIR) -> FlowBook:
         if flow.intent in flows:
             raise FlowError(f"{path}: a second flow for intent {flow.intent}")
         flows[flow.intent] = flow
-    return FlowBook(questions=questions, flows=flows)
+    devices_file = folder / "devices.yml"
+    try:
+        devices = [DeviceName(**d) for d in (_read(devices_file).get("devices") or [])] if devices_file.exists() else []
+    except ValidationError as exc:
+        raise FlowError(f"{devices_file}: {exc}") from exc
+    for d in devices:
+        if d.device not in questions["device"].options or (d.os and d.os not in questions["os"].options):
+            raise FlowError(f"{devices_file}: {d.pattern!r}: {d.device}/{d.os} are not options of device/os")
+    for name, question in questions.items():
+        claimed: dict[str, str] = {}
+        for value, option in question.options.items():
+            for phrase in {value.replace("_", " "), option.title, *option.say}:
+                key = " ".join(phrase.lower().split())
+                if claimed.get(key, value) != value:
+                    raise FlowError(f"{bank_file}: {name}: {phrase!r} is said for both {claimed[key]} and {value}")
+                claimed[key] = value
+    return FlowBook(questions=questions, flows=flows, devices=devices)
 
 
 @lru_cache(maxsize=1)

@@ -180,26 +180,23 @@ class ActionHandoff(Action):
         if ((tracker.latest_message or {}).get("intent") or {}).get("name") == "request_human":
             # One apology (a complaint already got utter_sorry_frustrated from its rule).
             dispatcher.utter_message(text="Of course. Sorry I couldn't sort it out myself.")
-        return [*leave_csat_question(tracker), *await hand_over(dispatcher, tracker)]
+        queue = tracker.get_slot("handoff_queue") or "tier1"
+        return [
+            *leave_csat_question(tracker),
+            *await hand_over(dispatcher, tracker, queue=queue),
+            SlotSet("handoff_queue", None),
+            SlotSet("pending", None),
+        ]
 
 
-class ActionBillingHandoff(Action):
-    """Billing questions need someone who can see payments: straight to the billing queue."""
+class ActionDeclinePerson(Action):
+    """ "No" to "would you like a person?": nothing is filed."""
 
     def name(self) -> str:
-        return "action_billing_handoff"
+        return "action_decline_person"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        question = (tracker.latest_message or {}).get("text") or ""
-        return [
-            *leave_csat_question(tracker),
-            *await hand_over(
-                dispatcher,
-                tracker,
-                reason="account_action",
-                queue="billing",
-                note=f'Billing question: "{question[:300]}".',
-            ),
-        ]
+        dispatcher.utter_message(text="OK, no ticket then. Anything else I can help with?")
+        return [SlotSet("pending", None), SlotSet("handoff_reason", None), SlotSet("handoff_queue", None)]

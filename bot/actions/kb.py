@@ -11,11 +11,10 @@ from typing import Any
 from urllib.parse import urljoin
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.dialogue import TALK_TO_PERSON, leave_csat_question, now_iso
-from bot.actions.handoff import hand_over
+from bot.actions.dialogue import TALK_TO_PERSON, leave_csat_question
 from bot.actions.settings import get_settings
 from bot.actions.widget_payloads import widget_payload
 from kb_index.search import Hit, IndexNotBuiltError, KBSearcher
@@ -42,20 +41,45 @@ def brief(passage: str, limit: int = QUOTE_CHARS) -> str:
     return passage[: cut[-1]] if cut else passage[:limit].rsplit(" ", 1)[0] + "…"
 
 
-def answer_with(dispatcher: CollectingDispatcher, tracker: Tracker, hit: Hit, lead: str) -> list[dict[str, Any]]:
+def answer_with(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    hit: Hit,
+    lead: str,
+    buttons: list[dict[str, str]] | None = None,
+) -> list[dict[str, Any]]:
+    """Quote the article, cite it, then "Did this help?" (kb_feedback_form asks it, with `buttons`)."""
     link = urljoin(get_settings().help_site_url, hit.url)
     dispatcher.utter_message(text=f"{lead} **{hit.title}**:\n{brief(hit.passage)}\nFull article: [{hit.title}]({link})")
     # For the widget's citation card; channels without custom payloads have the link in the text.
     citation = {"article_id": hit.article_id, "title": hit.title, "url": link}
     dispatcher.utter_message(json_message=widget_payload(citation=citation))
-    dispatcher.utter_message(text="Did this help?", buttons=DID_IT_HELP)
     shown = list(tracker.get_slot("kb_articles_shown") or [])
     if hit.article_id not in shown:
         shown.append(hit.article_id)
     return [
         SlotSet("kb_articles_shown", shown),
         SlotSet("kb_current", {"article_id": hit.article_id, "title": hit.title}),
+        SlotSet("kb_buttons", buttons or DID_IT_HELP),
+        SlotSet("kb_helped", None),
+        SlotSet("requested_slot", None),
+        FollowupAction("kb_feedback_form"),
     ]
+
+
+async def search_kb(question: str, top_k: int = 3) -> list[Hit]:
+    """The best passages per article for a question; [] without an index (logged)."""
+    try:
+        return await asyncio.to_thread(get_searcher().search, question, top_k)
+    except IndexNotBuiltError:
+        log.error("KB index missing: no article for %r", question[:80])
+        return []
+
+
+async def best_article(question: str) -> Hit | None:
+    """The best article for a question if it clears KB_MIN_SCORE, else None (also without an index)."""
+    hits = await search_kb(question, 1)
+    return hits[0] if hits and hits[0].score >= get_searcher().settings.min_score else None
 
 
 def kb_miss(hits: list[Hit], min_score: float) -> dict[str, Any]:
@@ -99,59 +123,9 @@ class ActionAnswerFromKB(Action):
             return [
                 *leave,
                 SlotSet("handoff_reason", "no_kb_answer"),
+                SlotSet("pending", "offer_person"),
                 SlotSet("kb_current", None),
                 kb_miss(hits, searcher.settings.min_score),
             ]
         events = answer_with(dispatcher, tracker, good[0], "From our help article")
         return [*leave, *events, SlotSet("kb_next", [h.as_dict() for h in good[1:2]])]
-
-
-class ActionKBFeedback(Action):
-    """The customer's yes/no after an article (or any yes/no outside a flow)."""
-
-    def name(self) -> str:
-        return "action_kb_feedback"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-        current = tracker.get_slot("kb_current")
-        if not current:
-            # A yes/no with nothing open: nothing to rate, nothing to escalate yet.
-            if intent == "affirm":
-                dispatcher.utter_message(text="Great! Anything else I can help with?")
-                return [SlotSet("resolved", False)]
-            dispatcher.utter_message(
-                text="Sorry that didn't solve it. Would you like me to pass this to a person? "
-                "They'll see everything we've covered.",
-                buttons=[TALK_TO_PERSON],
-            )
-            return [SlotSet("resolved", False)]
-        helped = intent == "affirm"
-        feedback = [
-            *(tracker.get_slot("kb_feedback") or []),
-            {**current, "outcome": "helped" if helped else "did not help", "at": now_iso()},
-        ]
-        events: list[dict[str, Any]] = [SlotSet("kb_feedback", feedback), SlotSet("kb_current", None)]
-        if helped:
-            dispatcher.utter_message(text="Great, glad that helped!")
-            return [*events, SlotSet("resolved", True), SlotSet("ts_flow", None), SlotSet("ts_step", None)]
-        events.append(SlotSet("resolved", False))
-        nxt = tracker.get_slot("kb_next") or []
-        if nxt:
-            # The next-best article, once; after that a person takes over.
-            hit = Hit(**nxt[0])
-            return [
-                *events,
-                SlotSet("kb_next", []),
-                *answer_with(dispatcher, tracker, hit, "Sorry about that. This article may fit better:"),
-            ]
-        dispatcher.utter_message(text="Sorry that didn't solve it. I'll get a person to help.")
-        # After troubleshooting steps the article was the last resort: the steps failed, not the KB.
-        reason = (
-            "repeated_failure" if tracker.get_slot("ts_steps_tried") and tracker.get_slot("ts_flow") else "no_kb_answer"
-        )
-        # The slot events apply after this action, so the ticket gets this answer directly.
-        events += [SlotSet("ts_flow", None), SlotSet("ts_step", None)]
-        return [*events, *await hand_over(dispatcher, tracker, reason=reason, kb_feedback=feedback)]

@@ -13,13 +13,25 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.accounts import async_backend
 from bot.actions.accounts.backend import LicenseError, is_valid_key_format, normalise_key
-from bot.actions.dialogue import INTERRUPTIONS, YES_NO, latest_intent, latest_text, leave_csat_question
+from bot.actions.dialogue import (
+    INTERRUPTIONS,
+    TALK_TO_PERSON,
+    YES_NO,
+    latest_intent,
+    latest_text,
+    leave_csat_question,
+)
 from bot.actions.handoff import hand_over
+from bot.actions.kb import answer_with, best_article
+from bot.actions.triage import kb_first
+from bot.actions.understanding import signals
 
-# Anything that looks like an attempt at a key: 4 groups separated by dashes or spaces.
-KEY_LIKE = re.compile(r"\b[A-Za-z0-9]{3,7}(?:[-\s][A-Za-z0-9]{3,7}){3}\b")
-NOT_A_KEY = "[not a key]"
-MAX_KEY_TRIES = 3
+# Anything that looks like an attempt at a key: 4 groups separated by dashes or spaces, or the
+# 20 characters typed in one go (letters and at least one digit).
+KEY_LIKE = re.compile(r"\b[A-Za-z0-9]{3,7}(?:[-\s][A-Za-z0-9]{3,7}){3}\b|\b(?=[A-Za-z]*\d)[A-Za-z0-9]{20}\b")
+NOT_A_KEY, NO_KEY, GAVE_UP = "[not a key]", "[no key]", "[gave up]"
+# Tries at a key before a person checks the purchase (the question is asked at most twice).
+MAX_KEY_TRIES = 2
 
 
 def device_name(tracker: Tracker) -> str:
@@ -35,6 +47,9 @@ class ActionBeginActivation(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         found = KEY_LIKE.search(latest_text(tracker))
+        quick = None if found else await kb_first(dispatcher, tracker, "software_activation")
+        if quick is not None:
+            return [*leave_csat_question(tracker), *quick]
         return [
             *leave_csat_question(tracker),
             SlotSet("license_key", normalise_key(found.group(0)) if found else None),
@@ -53,18 +68,23 @@ class ValidateActivationForm(FormValidationAction):
     ) -> dict:
         if tracker.get_slot("requested_slot") != "license_key":
             return {}
-        found = KEY_LIKE.search(latest_text(tracker))
+        text = latest_text(tracker)
+        found = KEY_LIKE.search(text)
         if found:
             return {"license_key": found.group(0)}
+        if signals.lacks_it(text) or signals.is_unknown(text) or signals.is_refusal(text) or signals.is_stop(text):
+            return {"license_key": NO_KEY}
         return {} if latest_intent(tracker) in INTERRUPTIONS else {"license_key": NOT_A_KEY}
 
     async def validate_license_key(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict:
         tries = int(tracker.get_slot("key_tries") or 0) + 1
+        if value == NO_KEY:
+            return {"license_key": NO_KEY, "key_tries": tries}
         if value == NOT_A_KEY or not is_valid_key_format(str(value)):
             if tries >= MAX_KEY_TRIES:
-                return {"license_key": "[gave up]", "key_tries": tries}
+                return {"license_key": GAVE_UP, "key_tries": tries}
             dispatcher.utter_message(
                 text="That doesn't look like a license key.",
             )
@@ -72,7 +92,7 @@ class ValidateActivationForm(FormValidationAction):
         key = normalise_key(str(value))
         if (await async_backend().license_check(key)).status == "invalid":
             if tries >= MAX_KEY_TRIES:
-                return {"license_key": "[gave up]", "key_tries": tries}
+                return {"license_key": GAVE_UP, "key_tries": tries}
             dispatcher.utter_message(
                 text="We don't recognise that key. Please check it for typos (0 and O, 1 and I are easy to mix up) "
                 "and type it again.",
@@ -89,6 +109,8 @@ class ActionActivateLicense(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         key = tracker.get_slot("license_key")
+        if key == NO_KEY:
+            return await without_a_key(dispatcher, tracker)
         if not key or not is_valid_key_format(key):
             dispatcher.utter_message(
                 text="I couldn't get a working key from you, so a person will help with activation."
@@ -113,6 +135,30 @@ class ActionActivateLicense(Action):
             SlotSet("license_device_name", name),
             SlotSet("resolved", False),
         ]
+
+
+async def without_a_key(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """No key at hand: where to find it (the help article for the customer's question), a person
+    one tap away; nothing is filed unasked."""
+    asked = next(
+        (
+            e.get("text") or ""
+            for e in reversed(tracker.events)
+            if e.get("event") == "user"
+            and ((e.get("parse_data") or {}).get("intent") or {}).get("name") == "software_activation"
+        ),
+        "",
+    )
+    hit = await best_article(f"find my license key. {asked}")
+    events = [SlotSet("license_key", None), SlotSet("resolved", False)]
+    if hit is None:
+        dispatcher.utter_message(
+            text="No problem. Your key is in the purchase email (subject \"Your Nimbus license\"). "
+            "A person can look it up for you too.",
+            buttons=[TALK_TO_PERSON],
+        )
+        return events
+    return [*events, *answer_with(dispatcher, tracker, hit, "No problem. This help article says where to find it:")]
 
 
 class ActionReleaseDeclined(Action):

@@ -23,6 +23,13 @@ class ActionSettings(BaseSettings):
     handoff_retry_poll_seconds: float = 2.0
     handoff_retry_base_seconds: float = 2.0
     handoff_retry_max_seconds: float = 300.0
+    # Rasa's HTTP API, to read a restated problem on its own ("no, that's not it: ..."): /model/parse.
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_api_token: str = ""
+    rasa_parse_timeout_seconds: float = 3.0
+    # A how-to question that names a problem ("how do I add a printer by IP?") is answered from the
+    # KB first when its best article scores at least this (KB_MIN_SCORE is the floor for any answer).
+    kb_first_min_score: float = 0.5
     # KB article urls are paths (/help/articles/<id>); the bot cites them on this site.
     help_site_url: str = "http://127.0.0.1:8000"
 

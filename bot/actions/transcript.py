@@ -7,6 +7,7 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
+from bot.actions.dialogue import ROUTED_AGAIN
 from bot.redaction import CODE_SLOT, redact
 
 
@@ -34,6 +35,8 @@ def transcript_from_tracker(tracker: Tracker) -> list[dict[str, Any]]:
         kind = event.get("event")
         if kind == "slot" and event.get("name") == "requested_slot":
             requested = event.get("value")
+        if kind == "user" and (event.get("metadata") or {}).get(ROUTED_AGAIN):
+            continue  # the bot's own re-reading of a message the customer typed once
         if kind == "user":
             parse = event.get("parse_data") or {}
             intent = parse.get("intent") or {}

@@ -1,5 +1,6 @@
-"""Structured troubleshooting: a short diagnosis (diagnosis_form), then one step at a time, each
-followed by "did that fix it?"; the answers choose the path; after the last step a person takes over.
+"""Structured troubleshooting: a short diagnosis (diagnosis_form, bot/actions/diagnosis.py), then one
+step at a time, each followed by "did that fix it?" (step_form); the answers choose the path; after
+the last step a help article or a person takes over.
 
 The questions and steps are data (bot/flows/, see bot/actions/flows.py). Diagnosis answers live in
 `q_<question>` slots, the flow in `ts_flow`, the position in `ts_step`, the history in `ts_steps_tried`.
@@ -11,71 +12,63 @@ import asyncio
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.dialogue import INTERRUPTIONS, latest_intent, latest_text, leave_csat_question, now_iso, wording
-from bot.actions.flows import UNKNOWN, Flow, Question, Step, flow_book
+from bot.actions.asking import MAX_ASKS, OPEN_QUESTION, asked_again, times_asked
+from bot.actions.detours import answer_on_the_side, leave_flow, route_again
+from bot.actions.diagnosis import answers, current_flow, question_slot
+from bot.actions.dialogue import latest_text, leave_csat_question, now_iso, wording
+from bot.actions.flows import Flow, Step, flow_book
 from bot.actions.handoff import hand_over
+from bot.actions.interruptions import Interruption, interruption
 from bot.actions.kb import answer_with, get_searcher
+from bot.actions.triage import kb_first
+from bot.actions.understanding.facts import facts_in
+from bot.actions.understanding.signals import is_unknown, restated_problem
+from bot.actions.understanding.yes_no import yes_no
 from kb_index.search import Hit, IndexNotBuiltError
 
-SLOT_PREFIX = "q_"
 DID_IT_FIX = [
     {"title": "Yes, that fixed it", "payload": "/affirm"},
     {"title": "No, still not working", "payload": "/deny"},
 ]
 # Entity slots the NLU may already have filled from the first message: they answer questions.
 PREFILL_FROM_ENTITIES = {"device": "device", "os": "os", "app_platform": "app_platform", "browser": "browser"}
-DEVICE_WORDS = {
-    "computer": ("laptop", "notebook", "pc", "desktop", "computer", "mac", "macbook", "imac", "chromebook"),
-    "phone": ("phone", "iphone", "android", "mobile", "smartphone", "pixel", "galaxy"),
-    "tablet": ("tablet", "ipad"),
-}
-MAX_FREE_TEXT = 300
+OUTCOME_SLOT = "step_outcome"
+FIXED, EXHAUSTED = "fixed", "exhausted"
+SHOWN_SLOT = "ts_shown"  # {"step": index, "wording": ...}: the step text the customer has on screen
+LEFT_TO_RULES = (Interruption.PERSON, Interruption.FRUSTRATED, Interruption.OTHER_WORDING)
 
 
-def question_slot(name: str) -> str:
-    return f"{SLOT_PREFIX}{name}"
+def outcome_question(tracker: Tracker) -> str:
+    """ "Did that fix it?" about step n is a question of its own: each step may be asked twice."""
+    return f"{OUTCOME_SLOT}:{int(tracker.get_slot('ts_step') or 0)}"
 
 
-def answers(tracker: Tracker, flow: Flow) -> dict[str, str]:
-    return {q: tracker.get_slot(question_slot(q)) for q in flow.questions if tracker.get_slot(question_slot(q))}
-
-
-def current_flow(tracker: Tracker) -> Flow | None:
-    return flow_book().flows.get(tracker.get_slot("ts_flow") or "")
-
-
-def interpret(name: str, question: Question, text: str) -> str | None:
-    """An answer as the option value it means, free text where allowed, or None (ask again)."""
-    value = question.match(text)
-    if value is None and name == "device":
-        said = text.lower()
-        value = next((v for v, words in DEVICE_WORDS.items() if any(w in said for w in words)), None)
-    if value is None and question.free_text and text.strip():
-        value = text.strip()[:MAX_FREE_TEXT]
-    return value
+def path_of(tracker: Tracker, flow: Flow) -> list[Step]:
+    return flow.path(answers(tracker, flow), flow_book().questions)
 
 
 def prefilled_answers(tracker: Tracker, flow: Flow) -> dict[str, str]:
-    bank = flow_book().questions
-    found: dict[str, str] = {}
+    """What the first message already answers: its words ("only my laptop, since monday") and the
+    entities the NLU found in it."""
+    found = facts_in(latest_text(tracker), flow, flow_book())
     for slot, name in PREFILL_FROM_ENTITIES.items():
         value = tracker.get_slot(slot)
-        if value and name in flow.questions:
-            option = interpret(name, bank[name], str(value))
-            if option and option in bank[name].options:
-                found[name] = option
+        if value and name in flow.questions and name not in found:
+            extra = facts_in(str(value), flow, flow_book(), asked=name)
+            if extra.get(name) in flow_book().questions[name].options:
+                found[name] = extra[name]
     error = tracker.get_slot("error_code")
     if error:
         for name in ("error_code", "error"):
-            if name in flow.questions:
-                found[name] = bank[name].match(str(error)) or str(error)
+            if name in flow.questions and name not in found:
+                found[name] = facts_in(str(error), flow, flow_book(), asked=name).get(name) or str(error)
     return found
 
 
-def step_message(flow: Flow, path: list[Step], index: int, tracker: Tracker) -> str:
+def step_message(path: list[Step], index: int, tracker: Tracker) -> str:
     step = path[index]
     return f"**Step {index + 1} of {len(path)}: {step.title}**\n{step.text(wording(tracker))}"
 
@@ -87,20 +80,18 @@ def record(tracker: Tracker, flow: Flow, step: Step, outcome: str) -> list[dict[
     ]
 
 
-def show_step(dispatcher: CollectingDispatcher, tracker: Tracker, flow: Flow, index: int) -> list[dict[str, Any]]:
-    path = flow.path(answers(tracker, flow), flow_book().questions)
-    dispatcher.utter_message(text=step_message(flow, path, index, tracker))
-    dispatcher.utter_message(text="Did that fix it?", buttons=DID_IT_FIX)
-    return [SlotSet("ts_step", index), SlotSet("pending", "step_outcome")]
-
-
 def finished(resolved: bool) -> list[dict[str, Any]]:
-    return [SlotSet("ts_flow", None), SlotSet("ts_step", None), SlotSet("pending", None), SlotSet("resolved", resolved)]
+    return [
+        SlotSet("ts_flow", None),
+        SlotSet("ts_step", None),
+        SlotSet(SHOWN_SLOT, None),
+        SlotSet("pending", None),
+        SlotSet("resolved", resolved),
+    ]
 
 
 class ActionStartTroubleshooting(Action):
-    """A troubleshooting intent: start its flow, or, if that flow is already under way, take the
-    repeated complaint ("still dropping!") as "the current step did not fix it"."""
+    """A troubleshooting intent: start its flow with what the first message already says."""
 
     def name(self) -> str:
         return "action_start_troubleshooting"
@@ -108,21 +99,11 @@ class ActionStartTroubleshooting(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        intent = latest_intent(tracker)
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         flow = flow_book().flows[intent]
-        events = leave_csat_question(tracker)
-        step = tracker.get_slot("ts_step")
-        if tracker.get_slot("ts_flow") == intent:
-            if step is None:
-                return events  # still in the diagnosis: the form simply goes on
-            path = flow.path(answers(tracker, flow), flow_book().questions)
-            index = int(step)
-            return [
-                *events,
-                SlotSet("ts_steps_tried", record(tracker, flow, path[index], "did not fix it")),
-                SlotSet("ts_step", index + 1),
-                SlotSet("pending", None),
-            ]
+        quick = await kb_first(dispatcher, tracker, intent)
+        if quick is not None:
+            return [*leave_csat_question(tracker), *quick]
         prefill = prefilled_answers(tracker, flow)
         dispatcher.utter_message(
             text=f"Let's sort this out ({flow.title}). First a few quick questions, so we try the right things."
@@ -131,92 +112,23 @@ class ActionStartTroubleshooting(Action):
         )
         resets = [SlotSet(question_slot(q), prefill.get(q)) for q in flow_book().questions]
         return [
-            *events,
+            *leave_csat_question(tracker),
             *resets,
             SlotSet("ts_flow", intent),
-            SlotSet("ts_step", None),
+            SlotSet("ts_step", 0),
+            SlotSet(SHOWN_SLOT, None),
+            SlotSet(OPEN_QUESTION, None),
+            SlotSet(OUTCOME_SLOT, None),
             SlotSet("pending", None),
             SlotSet("resolved", None),
         ]
 
 
-class ValidateDiagnosisForm(FormValidationAction):
-    """The questions of the current flow, asked in order; typed answers are matched to options."""
+class ActionAskStepOutcome(Action):
+    """The current step (unless it is already on screen in this wording) and "did that fix it?"."""
 
     def name(self) -> str:
-        return "validate_diagnosis_form"
-
-    async def required_slots(
-        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[str]:
-        flow = current_flow(tracker)
-        return [question_slot(q) for q in flow.questions] if flow else []
-
-    async def get_extraction_events(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        requested = tracker.get_slot("requested_slot") or ""
-        text = latest_text(tracker).strip()
-        if not requested.startswith(SLOT_PREFIX) or not text:
-            return []
-        question = flow_book().questions[requested[len(SLOT_PREFIX) :]]
-        tapped = text in question.options.values()
-        # A tapped option is an answer whatever the NLU thinks of it ("Only this device" once scored
-        # as a complaint); otherwise "talk to a person" and the like are left to the rules.
-        if not tapped and latest_intent(tracker) in INTERRUPTIONS:
-            return []
-        return [SlotSet(requested, text)]
-
-    async def get_validation_events(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        bank = flow_book().questions
-        events = []
-        for slot, value in tracker.slots_to_validate().items():
-            if not slot.startswith(SLOT_PREFIX) or value is None:
-                continue
-            name = slot[len(SLOT_PREFIX) :]
-            question = bank[name]
-            answer = value if value in question.options else interpret(name, question, str(value))
-            misses = int(tracker.get_slot("ts_misses") or 0)
-            if answer is None and misses == 0:
-                dispatcher.utter_message(
-                    text="Sorry, I didn't catch that. Tap one of the options, or say it another way."
-                )
-                events += [SlotSet(slot, None), SlotSet("ts_misses", 1)]
-                continue
-            # Asked twice: move on rather than loop; an unknown answer simply takes no branch.
-            events += [SlotSet(slot, answer or UNKNOWN), SlotSet("ts_misses", 0)]
-        return events
-
-
-def make_ask_action(name: str) -> type[Action]:
-    """`action_ask_q_<name>`: the question in the customer's wording, with its options as buttons."""
-
-    class AskQuestion(Action):
-        def name(self) -> str:
-            return f"action_ask_{question_slot(name)}"
-
-        async def run(
-            self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-        ) -> list[dict[str, Any]]:
-            question = flow_book().questions[name]
-            buttons = [{"title": title, "payload": title} for title in question.options.values()]
-            dispatcher.utter_message(text=question.text(wording(tracker)), buttons=buttons)
-            return []
-
-    AskQuestion.__name__ = f"ActionAskQ{''.join(p.title() for p in name.split('_'))}"
-    return AskQuestion
-
-
-ASK_ACTIONS = [make_ask_action(name) for name in flow_book().questions]
-
-
-class ActionTroubleshootStep(Action):
-    """Present the current step (the first one right after the diagnosis)."""
-
-    def name(self) -> str:
-        return "action_troubleshoot_step"
+        return f"action_ask_{OUTCOME_SLOT}"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -224,10 +136,95 @@ class ActionTroubleshootStep(Action):
         flow = current_flow(tracker)
         if flow is None:
             return []
+        path = path_of(tracker, flow)
+        index = min(int(tracker.get_slot("ts_step") or 0), len(path) - 1)
+        shown = {"step": index, "wording": wording(tracker)}
+        if tracker.get_slot(SHOWN_SLOT) != shown:
+            dispatcher.utter_message(text=step_message(path, index, tracker))
+        dispatcher.utter_message(text="Did that fix it?", buttons=DID_IT_FIX)
+        return [SlotSet(SHOWN_SLOT, shown), asked_again(tracker, outcome_question(tracker))]
+
+
+class ValidateStepForm(FormValidationAction):
+    """The answer to "did that fix it?": yes, no (the next step), or something else."""
+
+    def name(self) -> str:
+        return "validate_step_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[str]:
+        return [OUTCOME_SLOT] if current_flow(tracker) else []
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        flow = current_flow(tracker)
+        if flow is None:
+            return [SlotSet("requested_slot", None), FollowupAction("action_listen")]
+        if tracker.get_slot("requested_slot") != OUTCOME_SLOT:
+            return [SlotSet("requested_slot", OUTCOME_SLOT), SlotSet(OUTCOME_SLOT, None)]
+        events = await self.understand(dispatcher, tracker, flow)
+        if events is None:
+            return []  # left to the rules (a person, frustration, other wording)
+        return events
+
+    async def understand(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, flow: Flow
+    ) -> list[dict[str, Any]] | None:
+        text = latest_text(tracker).strip()
+        verdict = {"/affirm": "yes", "/deny": "no"}.get(text) or (None if text.startswith("/") else yes_no(text))
+        kind = None if verdict else interruption(tracker, flow.intent)
+        if kind is None and verdict is None and not text.startswith("/") and not is_unknown(text):
+            kind = interruption(tracker, flow.intent)
+        if kind in LEFT_TO_RULES:
+            return None
+        if kind is Interruption.STOP:
+            dispatcher.utter_message(text="OK, I've stopped here. If it comes back, just tell me.")
+            return [*leave_flow(), SlotSet(SHOWN_SLOT, None), FollowupAction("action_listen")]
+        if kind in (Interruption.CORRECTION, Interruption.NEW_PROBLEM):
+            restated = restated_problem(text) if kind is Interruption.CORRECTION else text
+            routed = await route_again(tracker, restated, exclude=flow.intent) if restated else []
+            if routed:
+                dispatcher.utter_message(text="Sorry, I got that wrong." if kind is Interruption.CORRECTION else "OK.")
+                return [*leave_flow(), SlotSet(SHOWN_SLOT, None), *routed]
+            verdict = "no" if kind is Interruption.CORRECTION else None
+        if verdict == "yes":
+            return [SlotSet(OUTCOME_SLOT, FIXED), SlotSet("requested_slot", None)]
+        if verdict == "no":
+            return self.next_step(dispatcher, tracker, flow)
+        if kind is Interruption.QUESTION:
+            await answer_on_the_side(dispatcher, text)
+            return self.ask_again(dispatcher, tracker, flow, None)
+        if is_unknown(text):
+            return self.ask_again(dispatcher, tracker, flow, "No rush: try the step, then tell me whether it fixed it.")
+        return self.ask_again(dispatcher, tracker, flow, "Sorry, I didn't get that. Did the step fix the problem?")
+
+    def ask_again(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, flow: Flow, lead: str | None
+    ) -> list[dict[str, Any]]:
+        if times_asked(tracker, outcome_question(tracker)) >= MAX_ASKS:
+            # Asked twice with no clear yes: never assume a fix, go on with the next step.
+            return self.next_step(dispatcher, tracker, flow)
+        if lead:
+            dispatcher.utter_message(text=lead)
+        return [SlotSet(OUTCOME_SLOT, None), SlotSet("requested_slot", OUTCOME_SLOT)]
+
+    @staticmethod
+    def next_step(dispatcher: CollectingDispatcher, tracker: Tracker, flow: Flow) -> list[dict[str, Any]]:
+        path = path_of(tracker, flow)
         index = int(tracker.get_slot("ts_step") or 0)
-        if index >= len(flow.path(answers(tracker, flow), flow_book().questions)):
-            return await give_up(dispatcher, tracker, flow, tracker.get_slot("ts_steps_tried") or [])
-        return show_step(dispatcher, tracker, flow, index)
+        tried = record(tracker, flow, path[min(index, len(path) - 1)], "did not fix it")
+        if index + 1 >= len(path):
+            return [SlotSet("ts_steps_tried", tried), SlotSet(OUTCOME_SLOT, EXHAUSTED), SlotSet("requested_slot", None)]
+        dispatcher.utter_message(text="OK, let's try the next thing.")
+        return [
+            SlotSet("ts_steps_tried", tried),
+            SlotSet("ts_step", index + 1),
+            SlotSet(OUTCOME_SLOT, None),
+            SlotSet("requested_slot", OUTCOME_SLOT),
+            SlotSet("resolved", False),
+        ]
 
 
 def problem_text(tracker: Tracker, flow: Flow) -> str:
@@ -273,7 +270,7 @@ async def give_up(
 
 
 class ActionStepOutcome(Action):
-    """The customer's answer to "did that fix it?"."""
+    """After step_form: the step that fixed it, or, with every step tried, what comes next."""
 
     def name(self) -> str:
         return "action_step_outcome"
@@ -282,20 +279,17 @@ class ActionStepOutcome(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         flow = current_flow(tracker)
-        if flow is None or tracker.get_slot("ts_step") is None:
-            return [SlotSet("pending", None), SlotSet("resolved", False)]
-        path = flow.path(answers(tracker, flow), flow_book().questions)
-        index = int(tracker.get_slot("ts_step"))
-        if latest_intent(tracker) == "affirm":
-            dispatcher.utter_message(text="Great, glad that fixed it!")
-            tried = record(tracker, flow, path[index], "fixed it")
-            return [SlotSet("ts_steps_tried", tried), *finished(resolved=True)]
-        tried = record(tracker, flow, path[index], "did not fix it")
-        if index + 1 >= len(path):
-            return await give_up(dispatcher, tracker, flow, tried)
-        dispatcher.utter_message(text="OK, let's try the next thing.")
+        outcome = tracker.get_slot(OUTCOME_SLOT)
+        if flow is None or outcome not in (FIXED, EXHAUSTED):
+            return [SlotSet(OUTCOME_SLOT, None)]
+        tried = tracker.get_slot("ts_steps_tried") or []
+        if outcome == EXHAUSTED:
+            return [SlotSet(OUTCOME_SLOT, None), *await give_up(dispatcher, tracker, flow, tried)]
+        path = path_of(tracker, flow)
+        index = min(int(tracker.get_slot("ts_step") or 0), len(path) - 1)
+        dispatcher.utter_message(text="Great, glad that fixed it!")
         return [
-            SlotSet("ts_steps_tried", tried),
-            *show_step(dispatcher, tracker, flow, index + 1),
-            SlotSet("resolved", False),
+            SlotSet("ts_steps_tried", record(tracker, flow, path[index], "fixed it")),
+            SlotSet(OUTCOME_SLOT, None),
+            *finished(resolved=True),
         ]

@@ -11,11 +11,16 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.accounts import async_backend
-from bot.actions.dialogue import INTERRUPTIONS, latest_intent, latest_text, leave_csat_question
+from bot.actions.asking import MAX_ASKS, times_asked, unchanged
+from bot.actions.detours import answer_on_the_side
+from bot.actions.dialogue import INTERRUPTIONS, TALK_TO_PERSON, latest_intent, latest_text, leave_csat_question
+from bot.actions.interruptions import Interruption, interruption
+from bot.actions.triage import kb_first
+from bot.actions.understanding import signals
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 CODE = re.compile(r"(?<!\d)(\d{3})\s?(\d{3})(?!\d)")
@@ -33,7 +38,10 @@ def ticket_reference(text: str) -> str | None:
 
 RESEND = "Send a new code"
 # Markers the extractors put in a slot so that its validator can answer; never a real value.
-NOT_A_CODE, NOT_A_TICKET, VERIFIED, FAILED = "[not a code]", "[not a ticket id]", "[verified]", "[failed]"
+NOT_AN_EMAIL, NOT_A_CODE, NOT_A_TICKET = "[not an email]", "[not a code]", "[not a ticket id]"
+VERIFIED, FAILED = "[verified]", "[failed]"
+ASKED_HERE = ("email", "otp_code", "ticket_id")
+WHY_ASKED = re.compile(r"\b(why|what for|what do you need)\b.*\b(email|address|code|it)\b", re.IGNORECASE)
 
 TASK_BY_INTENT = {
     "password_reset": "reset_password",
@@ -72,6 +80,10 @@ class ActionBeginAccountTask(Action):
         task = TASK_BY_INTENT.get(intent or "") or tracker.get_slot("account_task") or "release_seat"
         if intent == "affirm" and tracker.get_slot("pending") == "confirm_release":
             task = "release_seat"
+        elif task != "ticket_status":
+            quick = await kb_first(dispatcher, tracker, intent or "")
+            if quick is not None:
+                return [*leave_csat_question(tracker), *quick]
         events = [*leave_csat_question(tracker), SlotSet("account_task", task), SlotSet("pending", None)]
         events.append(SlotSet("resolved", None))
         if task == "ticket_status":
@@ -86,9 +98,52 @@ class ActionBeginAccountTask(Action):
         return events
 
 
+def stop_asking(dispatcher: CollectingDispatcher, text: str) -> list[dict[str, Any]]:
+    """The task ends here (the customer would rather not, or twice no usable answer): no ticket
+    against their will, a person one tap away."""
+    dispatcher.utter_message(text=text, buttons=[TALK_TO_PERSON])
+    return [
+        SlotSet("requested_slot", None),
+        SlotSet("account_task", None),
+        SlotSet("resolved", False),
+        FollowupAction("action_listen"),
+    ]
+
+
 class ValidateVerifyForm(FormValidationAction):
     def name(self) -> str:
         return "validate_verify_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        requested = tracker.get_slot("requested_slot")
+        text = latest_text(tracker)
+        if requested in ASKED_HERE and not text.startswith("/"):
+            if signals.is_stop(text) or signals.is_refusal(text):
+                return stop_asking(
+                    dispatcher,
+                    "No problem, I've stopped. Without checking it's your account I can't do this here, "
+                    "but a person can help, or ask me anything else.",
+                )
+            answer_like = EMAIL.search(text) or CODE.search(text) or ticket_reference(text)
+            if not answer_like and interruption(tracker) is Interruption.QUESTION:
+                if WHY_ASKED.search(text):
+                    dispatcher.utter_message(
+                        text="I send a one-time code to the address on file, so that only the account's owner can "
+                        "do this. I'll never ask for your password."
+                    )
+                else:
+                    await answer_on_the_side(dispatcher, text)
+                return [unchanged(tracker), SlotSet("requested_slot", requested)]
+        events = await super().run(dispatcher, tracker, domain)
+        missed = any(e.get("event") == "slot" and e.get("name") == requested and e.get("value") is None for e in events)
+        if requested in ASKED_HERE and missed and times_asked(tracker, requested) >= MAX_ASKS:
+            what = {"email": "your email address", "otp_code": "the code", "ticket_id": "the ticket number"}[requested]
+            return stop_asking(
+                dispatcher, f"Let's leave it there: I couldn't get {what} from your messages. A person can help."
+            )
+        return events
 
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -101,8 +156,12 @@ class ValidateVerifyForm(FormValidationAction):
     # Extraction reads the customer's own words, so a typed address or code is taken even when the
     # NLU did not tag it; an interruption ("talk to a person") is left to the rules.
     async def extract_email(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict:
-        found = EMAIL.search(latest_text(tracker))
-        return {"email": found.group(0).lower()} if found else {}
+        text = latest_text(tracker)
+        found = EMAIL.search(text)
+        if found:
+            return {"email": found.group(0).lower()}
+        asked = tracker.get_slot("requested_slot") == "email"
+        return {"email": NOT_AN_EMAIL} if asked and latest_intent(tracker) not in INTERRUPTIONS else {}
 
     async def extract_otp_code(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -132,7 +191,7 @@ class ValidateVerifyForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict:
         if not value or not EMAIL.fullmatch(str(value)):
-            dispatcher.utter_message(text="That doesn't look like an email address. Which email do you sign in with?")
+            dispatcher.utter_message(text="That doesn't look like an email address.")
             return {"email": None}
         email = str(value).lower()
         if is_verified(tracker) and tracker.get_slot("verified_email") == email:

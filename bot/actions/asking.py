@@ -1,0 +1,50 @@
+"""Asking the customer something, at most twice in a row: every question the bot asks is counted in
+the `open_question` slot ({"question": ..., "times": n}); a form that gets no usable answer the
+second time goes on without it (or offers a person) instead of asking a third time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+OPEN_QUESTION = "open_question"
+MAX_ASKS = 2
+
+
+def times_asked(tracker: Tracker, question: str) -> int:
+    asked = tracker.get_slot(OPEN_QUESTION) or {}
+    return int(asked.get("times", 0)) if asked.get("question") == question else 0
+
+
+def asked_again(tracker: Tracker, question: str) -> dict[str, Any]:
+    """The slot event for asking `question` (once more)."""
+    return SlotSet(OPEN_QUESTION, {"question": question, "times": times_asked(tracker, question) + 1})
+
+
+def unchanged(tracker: Tracker) -> dict[str, Any]:
+    """The count set again as it is: a form's validation that must return some slot event (or Rasa
+    takes the turn for "nothing extracted") and has nothing else to say."""
+    return SlotSet(OPEN_QUESTION, tracker.get_slot(OPEN_QUESTION))
+
+
+def make_ask_response_action(slot: str) -> type[Action]:
+    """`action_ask_<slot>`: the domain's `utter_ask_<slot>`, counted."""
+
+    class AskResponse(Action):
+        def name(self) -> str:
+            return f"action_ask_{slot}"
+
+        async def run(
+            self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        ) -> list[dict[str, Any]]:
+            dispatcher.utter_message(response=f"utter_ask_{slot}")
+            return [asked_again(tracker, slot)]
+
+    AskResponse.__name__ = f"ActionAsk{''.join(p.title() for p in slot.split('_'))}"
+    return AskResponse
+
+
+ASK_RESPONSE_ACTIONS = [make_ask_response_action(slot) for slot in ("email", "otp_code", "ticket_id", "license_key")]

@@ -1,0 +1,95 @@
+"""Leaving the path for a moment or for good: a question on the side answered from the KB (then
+the bot goes back to where it was), and a customer who says the bot got the problem wrong (the
+flow ends and their new statement is routed as if they had just said it)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urljoin
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActionExecuted, SlotSet, UserUttered
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.asking import OPEN_QUESTION
+from bot.actions.dialogue import ROUTED_AGAIN
+from bot.actions.flows import flow_book
+from bot.actions.interruptions import SUPPORT_INTENTS
+from bot.actions.kb import best_article, brief
+from bot.actions.nlu_client import parse
+from bot.actions.settings import get_settings
+from bot.actions.widget_payloads import widget_payload
+
+log = logging.getLogger(__name__)
+
+# Intents a restated problem can be routed to; greetings and yes/no carry no problem.
+ROUTABLE = SUPPORT_INTENTS | {"request_human", "complain", "out_of_scope"}
+ROUTING_CONFIDENCE = 0.3
+
+
+async def answer_on_the_side(dispatcher: CollectingDispatcher, question: str) -> bool:
+    """Answer a side question from the KB without "did this help?" (the open question stays the
+    customer's next answer). False when no article answers it well enough."""
+    hit = await best_article(question)
+    if hit is None:
+        dispatcher.utter_message(text="I don't have a help article that answers that, sorry. Let's carry on for now.")
+        return False
+    link = urljoin(get_settings().help_site_url, hit.url)
+    dispatcher.utter_message(
+        text=f"Good question. From **{hit.title}**:\n{brief(hit.passage)}\nMore: [{hit.title}]({link})"
+    )
+    dispatcher.utter_message(
+        json_message=widget_payload(citation={"article_id": hit.article_id, "title": hit.title, "url": link})
+    )
+    return True
+
+
+def leave_flow() -> list[dict[str, Any]]:
+    """The troubleshooting flow ends without a result: nothing is pending any more."""
+    resets = [SlotSet(f"q_{q}", None) for q in flow_book().questions]
+    return [
+        *resets,
+        SlotSet("ts_flow", None),
+        SlotSet("ts_step", None),
+        SlotSet(OPEN_QUESTION, None),
+        SlotSet("pending", None),
+        SlotSet("requested_slot", None),
+    ]
+
+
+def routing_intent(ranking: list[dict[str, Any]], exclude: str | None) -> dict[str, Any] | None:
+    """The likeliest problem in an intent ranking, other than the one that turned out wrong."""
+    for candidate in ranking:
+        name = candidate.get("name")
+        if name in ROUTABLE and name != exclude and float(candidate.get("confidence") or 0) >= ROUTING_CONFIDENCE:
+            return {"name": name, "confidence": candidate.get("confidence")}
+    return None
+
+
+async def route_again(
+    tracker: Tracker, text: str, exclude: str | None = None, intent: str | None = None
+) -> list[dict[str, Any]]:
+    """Events that make Rasa handle `text` as the customer's next message: the rules for its intent
+    then run as they would for a first message. The intent is `intent` when given, else the
+    likeliest one other than `exclude` (text that is only part of the message is read on its own by
+    the NLU). [] when the text names no problem."""
+    latest = tracker.latest_message or {}
+    entities = latest.get("entities") or []
+    if intent is not None:
+        chosen: dict[str, Any] | None = {"name": intent, "confidence": 1.0}
+    else:
+        parsed = await parse(text) if text.strip() != (latest.get("text") or "").strip() else None
+        if parsed is not None:
+            entities = parsed.get("entities") or []
+        chosen = routing_intent((parsed or latest).get("intent_ranking") or [], exclude)
+    if chosen is None:
+        return []
+    parse_data = {"text": text, "intent": chosen, "intent_ranking": [chosen], "entities": entities}
+    user = UserUttered(text, parse_data=parse_data, input_channel=tracker.get_latest_input_channel())
+    return [ActionExecuted("action_listen"), {**user, "metadata": {ROUTED_AGAIN: True}}]
+
+
+def routed_again(tracker: Tracker) -> bool:
+    """Whether the latest message is one the bot routed again (so it is not triaged a second time)."""
+    return bool(((tracker.latest_message or {}).get("metadata") or {}).get(ROUTED_AGAIN))

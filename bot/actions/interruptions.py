@@ -1,0 +1,89 @@
+"""While the bot waits for an answer (a diagnosis question, "did that fix it?", an email, a code),
+is this message something else: a request for a person, frustration, other wording, "stop", a
+correction, a new problem or a question on the side?
+
+Short answers are answers first: one to three words are never read as frustration or a new
+problem by the intent classifier alone ("only this" once scored as a complaint), only by the
+explicit phrases of bot/actions/understanding/signals.py.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from rasa_sdk import Tracker
+
+from bot.actions.dialogue import latest_intent, latest_text
+from bot.actions.understanding import signals
+from bot.actions.understanding.text import words
+
+# Intents that name a problem or a request the bot can take up on its own.
+SUPPORT_INTENTS = frozenset(
+    {
+        "password_reset",
+        "account_locked",
+        "two_factor_problem",
+        "login_trouble",
+        "wifi_dropout",
+        "no_internet",
+        "vpn_issue",
+        "app_crash",
+        "install_update",
+        "software_activation",
+        "subscription_change",
+        "cancel_subscription",
+        "billing_question",
+        "printer_issue",
+        "browser_issue",
+        "email_sync",
+        "slow_device",
+        "ticket_status",
+        "ask_howto",
+    }
+)
+SHORT_ANSWER_WORDS = 3
+NEW_PROBLEM_CONFIDENCE = 0.7
+COMPLAINT_CONFIDENCE = 0.6
+
+
+class Interruption(Enum):
+    PERSON = "person"
+    FRUSTRATED = "frustrated"
+    OTHER_WORDING = "other_wording"
+    STOP = "stop"
+    CORRECTION = "correction"
+    NEW_PROBLEM = "new_problem"
+    QUESTION = "question"
+
+
+def confidence(tracker: Tracker) -> float:
+    return float(((tracker.latest_message or {}).get("intent") or {}).get("confidence") or 0.0)
+
+
+def interruption(tracker: Tracker, current_intent: str | None = None) -> Interruption | None:
+    """What the latest message is, if it is not an answer. Call it only after the answer itself
+    was tried: anything that matched an option is an answer whatever this says."""
+    text = latest_text(tracker)
+    if text.startswith("/"):  # a button payload such as /request_human
+        intent = latest_intent(tracker)
+        return {"request_human": Interruption.PERSON, "explain_simpler": Interruption.OTHER_WORDING}.get(intent or "")
+    intent = latest_intent(tracker)
+    n = len(words(text))
+    if signals.is_stop(text):
+        return Interruption.STOP
+    if signals.asks_for_person(text) and (intent == "request_human" or n <= SHORT_ANSWER_WORDS + 1):
+        return Interruption.PERSON
+    if signals.is_correction(text):
+        return Interruption.CORRECTION
+    if intent == "explain_simpler" and signals.asks_other_wording(text):
+        return Interruption.OTHER_WORDING
+    if n <= SHORT_ANSWER_WORDS:
+        return None
+    sure = confidence(tracker)
+    if intent in SUPPORT_INTENTS and intent not in ("ask_howto", current_intent) and sure >= NEW_PROBLEM_CONFIDENCE:
+        return Interruption.NEW_PROBLEM
+    if signals.is_question(text) or intent == "ask_howto":
+        return Interruption.QUESTION
+    if intent == "complain" and sure >= COMPLAINT_CONFIDENCE:
+        return Interruption.FRUSTRATED
+    return None

@@ -1,0 +1,141 @@
+"""Did the article help? (kb_feedback_form after every article.) Yes resolves the contact; no offers
+the next-best article once, or what the question was about (a flow, an account task), then a
+person with what was tried. A new question instead of an answer is taken up as a question."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.asking import MAX_ASKS, asked_again, times_asked, unchanged
+from bot.actions.detours import route_again
+from bot.actions.dialogue import latest_intent, latest_text, now_iso
+from bot.actions.handoff import hand_over
+from bot.actions.interruptions import Interruption, interruption
+from bot.actions.kb import DID_IT_HELP, answer_with
+from bot.actions.triage import THEN_SLOT
+from bot.actions.understanding.signals import is_unknown
+from bot.actions.understanding.yes_no import yes_no
+from kb_index.search import Hit
+
+HELPED_SLOT = "kb_helped"  # "yes" / "no" once the customer answered "Did this help?"
+LEFT_TO_RULES = (Interruption.PERSON, Interruption.FRUSTRATED, Interruption.OTHER_WORDING)
+
+
+class ActionAskKbHelped(Action):
+    def name(self) -> str:
+        return f"action_ask_{HELPED_SLOT}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(text="Did this help?", buttons=tracker.get_slot("kb_buttons") or DID_IT_HELP)
+        return [asked_again(tracker, HELPED_SLOT)]
+
+
+class ValidateKbFeedbackForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_kb_feedback_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[str]:
+        return [HELPED_SLOT] if tracker.get_slot("kb_current") else []
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        if not tracker.get_slot("kb_current"):
+            return [SlotSet("requested_slot", None), FollowupAction("action_listen")]
+        if tracker.get_slot("requested_slot") != HELPED_SLOT:
+            return [SlotSet("requested_slot", HELPED_SLOT), SlotSet(HELPED_SLOT, None)]
+        text = latest_text(tracker).strip()
+        verdict = {"/affirm": "yes", "/deny": "no"}.get(text)
+        if verdict is None and text.startswith("/"):
+            return []  # another button (a person, other wording): the rules take it
+        if verdict is None and not is_unknown(text):
+            verdict = yes_no(text)
+        if verdict:
+            return [SlotSet(HELPED_SLOT, verdict), SlotSet("requested_slot", None)]
+        kind = interruption(tracker)
+        if kind in LEFT_TO_RULES:
+            return []
+        if kind is Interruption.STOP:
+            dispatcher.utter_message(text="OK. Anything else I can help with?")
+            return [SlotSet("kb_current", None), SlotSet("requested_slot", None), FollowupAction("action_listen")]
+        if kind in (Interruption.QUESTION, Interruption.NEW_PROBLEM, Interruption.CORRECTION) or latest_intent(
+            tracker
+        ) in ("ask_howto",):
+            # Something new instead of an answer: that is what the customer wants now.
+            routed = await route_again(tracker, text)
+            if routed:
+                return [SlotSet("kb_current", None), SlotSet("requested_slot", None), *routed]
+        if times_asked(tracker, HELPED_SLOT) >= MAX_ASKS:
+            # Asked twice with no clear yes: a success is never assumed.
+            return [SlotSet(HELPED_SLOT, "no"), SlotSet("requested_slot", None)]
+        dispatcher.utter_message(text="Sorry, I didn't get that. Did the article answer your question?")
+        return [unchanged(tracker), SlotSet("requested_slot", HELPED_SLOT)]
+
+
+class ActionKBFeedback(Action):
+    """After "Did this help?" (or a yes/no with nothing open)."""
+
+    def name(self) -> str:
+        return "action_kb_feedback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        current = tracker.get_slot("kb_current")
+        said = tracker.get_slot(HELPED_SLOT) or ("yes" if latest_intent(tracker) == "affirm" else "no")
+        if not current:
+            # A yes/no with nothing open: nothing to rate, nothing to escalate yet.
+            if said == "yes":
+                dispatcher.utter_message(text="Great! Anything else I can help with?")
+                return [SlotSet("resolved", False), SlotSet(HELPED_SLOT, None)]
+            dispatcher.utter_message(
+                text="Sorry that didn't solve it. Would you like me to pass this to a person? "
+                "They'll see everything we've covered.",
+                buttons=[{"title": "Talk to a person", "payload": "/request_human"}],
+            )
+            return [SlotSet("resolved", False), SlotSet(HELPED_SLOT, None), SlotSet("pending", "offer_person")]
+        helped = said == "yes"
+        feedback = [
+            *(tracker.get_slot("kb_feedback") or []),
+            {**current, "outcome": "helped" if helped else "did not help", "at": now_iso()},
+        ]
+        then = tracker.get_slot(THEN_SLOT)
+        events: list[dict[str, Any]] = [
+            SlotSet("kb_feedback", feedback),
+            SlotSet("kb_current", None),
+            SlotSet(HELPED_SLOT, None),
+            SlotSet(THEN_SLOT, None),
+        ]
+        if helped:
+            dispatcher.utter_message(text="Great, glad that helped!")
+            return [*events, SlotSet("resolved", True), SlotSet("ts_flow", None), SlotSet("ts_step", None)]
+        events.append(SlotSet("resolved", False))
+        if then:
+            # The article was the quick answer to a question about a problem or a task: now do that.
+            routed = await route_again(tracker, then["text"], intent=then["intent"])
+            return [*events, *routed]
+        nxt = tracker.get_slot("kb_next") or []
+        if nxt:
+            # The next-best article, once; after that a person takes over.
+            hit = Hit(**nxt[0])
+            return [
+                *events,
+                SlotSet("kb_next", []),
+                *answer_with(dispatcher, tracker, hit, "Sorry about that. This article may fit better:"),
+            ]
+        dispatcher.utter_message(text="Sorry that didn't solve it. I'll get a person to help.")
+        # After troubleshooting steps the article was the last resort: the steps failed, not the KB.
+        reason = (
+            "repeated_failure" if tracker.get_slot("ts_steps_tried") and tracker.get_slot("ts_flow") else "no_kb_answer"
+        )
+        # The slot events apply after this action, so the ticket gets this answer directly.
+        events += [SlotSet("ts_flow", None), SlotSet("ts_step", None)]
+        return [*events, *await hand_over(dispatcher, tracker, reason=reason, kb_feedback=feedback)]

@@ -1,0 +1,45 @@
+"""Every diagnosis answer one message gives: "windows 11 laptop, only this one, since monday" answers
+os, device, scope and since at once, whichever of them was asked."""
+
+from __future__ import annotations
+
+from bot.actions.flows import UNKNOWN, Flow, FlowBook
+from bot.actions.understanding.devices import device_facts
+from bot.actions.understanding.options import match_option
+from bot.actions.understanding.signals import is_unknown
+
+
+def answer_to(name: str, book: FlowBook, text: str) -> str | None:
+    """The answer to the question just asked: an option value, `unknown`, or None (not understood)."""
+    question = book.questions[name]
+    value = match_option(question, text, asked=True)
+    if value is not None:
+        return value
+    if name in ("device", "os"):
+        found = device_facts(text).get(name)
+        if found:
+            return found
+    if is_unknown(text):
+        return UNKNOWN
+    return None
+
+
+def facts_in(text: str, flow: Flow, book: FlowBook, asked: str | None = None) -> dict[str, str]:
+    """Answers this message gives to the flow's questions. The asked question is read generously
+    (positions, one-word answers, typos); the others only from unmistakable phrases."""
+    found: dict[str, str] = {}
+    if asked:
+        value = answer_to(asked, book, text)
+        if value is not None:
+            found[asked] = value
+    names = [*flow.questions, *flow.always_ask]
+    for name, value in device_facts(text).items():
+        if name in names and name not in found:
+            found[name] = value
+    for name in names:
+        if name in found or name == asked or book.questions[name].asked_only:
+            continue
+        value = match_option(book.questions[name], text, asked=False)
+        if value is not None:
+            found[name] = value
+    return found

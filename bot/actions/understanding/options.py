@@ -1,0 +1,193 @@
+"""Which option of a diagnosis question a typed answer means.
+
+Tried in order: the whole answer is an option (its title, value or one of its `say` phrases), a
+position ("the first one", "2"), then the best phrase found inside the answer (more words beat
+fewer, exact beats a typo; "not X" does not count as X). Two options tied for best mean the answer
+is ambiguous, and it is not guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.actions.flows import UNKNOWN, Question
+from bot.actions.understanding.text import find_phrase, normalise, words
+
+# One-word answers that mean something only as the answer itself ("no", "both", "all"): inside a
+# longer sentence they are too common to be read as a choice ("no internet", "all day").
+GENERIC = frozenset(
+    {
+        "no",
+        "nope",
+        "nah",
+        "n",
+        "none",
+        "nothing",
+        "yes",
+        "yeah",
+        "yep",
+        "yup",
+        "yh",
+        "ya",
+        "y",
+        "all",
+        "every",
+        "everything",
+        "everyone",
+        "everybody",
+        "both",
+        "other",
+        "others",
+        "fine",
+        "only",
+        "just",
+        "one",
+        "mine",
+        "always",
+        "sometimes",
+        "random",
+        "few",
+        "many",
+        "lots",
+        "loads",
+        "work",
+        "personal",
+        "private",
+        "network",
+        "cable",
+        "wire",
+        "job",
+        "office",
+        "mobile",
+        "computer",
+        "program",
+        "late",
+        "constant",
+    }
+)
+NEGATIONS = frozenset({"not", "no", "isnt", "arent", "never", "without", "dont", "doesnt", "wasnt", "neither", "nor"})
+ORDINALS = {
+    "1": 0,
+    "first": 0,
+    "1st": 0,
+    "top": 0,
+    "one": 0,
+    "2": 1,
+    "second": 1,
+    "2nd": 1,
+    "two": 1,
+    "middle": 1,
+    "3": 2,
+    "third": 2,
+    "3rd": 2,
+    "three": 2,
+    "4": 3,
+    "fourth": 3,
+    "4th": 3,
+    "four": 3,
+    "5": 4,
+    "fifth": 4,
+    "5th": 4,
+    "five": 4,
+    "6": 5,
+    "sixth": 5,
+    "6th": 5,
+    "six": 5,
+}
+_ORDINAL = re.compile(
+    r"^(?:(?:the|option|number|no|nr|button|choice|its|it s|i think|i guess)\s+)*"
+    r"(?P<n>\w+)(?:\s+(?:one|option|button|choice|please|pls))*$"
+)
+
+
+@dataclass(frozen=True)
+class Match:
+    value: str
+    start: int  # word positions in the normalised answer
+    end: int
+    words: int  # how many words the matched phrase has
+    exact: bool
+
+    @property
+    def rank(self) -> tuple[int, bool, int]:
+        return (self.words, self.exact, self.end - self.start)
+
+
+def phrases(value: str, question: Question) -> list[str]:
+    option = question.options[value]
+    return [value.replace("_", " "), option.title, *option.say]
+
+
+def whole_answer(question: Question, text: str) -> str | None:
+    said = normalise(text)
+    if not said:
+        return None
+    for value in question.options:
+        if any(normalise(p) == said for p in phrases(value, question)):
+            return value
+    return None
+
+
+def by_position(question: Question, text: str, extra_buttons: int = 0) -> str | None:
+    """ "the first one", "2", "last": the option at that place among the buttons. One past the last
+    option is the "Not sure" button the bot adds (`extra_buttons`)."""
+    found = _ORDINAL.match(normalise(text))
+    if not found:
+        return None
+    values = list(question.options)
+    word = found.group("n")
+    index = len(values) + extra_buttons - 1 if word in ("last", "bottom") else ORDINALS.get(word)
+    if index is None:
+        return None
+    if index < len(values):
+        return values[index]
+    return UNKNOWN if index < len(values) + extra_buttons else None
+
+
+def phrase_matches(question: Question, text: str, asked: bool) -> list[Match]:
+    """Every option phrase found in the answer. Outside its own question (`asked` false) only
+    phrases specific enough to be unmistakable count."""
+    said = words(text)
+    found: list[Match] = []
+    for value in question.options:
+        for phrase in phrases(value, question):
+            target = words(phrase)
+            if not target:
+                continue
+            generic = len(target) == 1 and target[0] in GENERIC
+            if generic and (not asked or not said or (said[0] != target[0] and len(said) > 2)):
+                continue
+            hit = find_phrase(said, target, fuzzy=asked or len(target) > 1)
+            if hit is None:
+                continue
+            start, end, exact = hit
+            if target[0] not in NEGATIONS and start > 0 and said[start - 1] in NEGATIONS:
+                continue  # "not the router": the customer rules it out
+            found.append(Match(value, start, end, len(target), exact))
+    return found
+
+
+def best_match(question: Question, text: str, asked: bool) -> Match | None:
+    matches = phrase_matches(question, text, asked)
+    if not matches:
+        return None
+    best = max(m.rank for m in matches)
+    winners = {m.value for m in matches if m.rank == best}
+    if len(winners) > 1:
+        return None  # "windows or mac?": two answers at once is no answer
+    return next(m for m in matches if m.rank == best)
+
+
+def match_option(question: Question, text: str, asked: bool = True, extra_buttons: int = 1) -> str | None:
+    """The option value `text` means, or None. `asked`: the question was just asked, so positions
+    and one-word answers count."""
+    value = whole_answer(question, text)
+    if value is not None:
+        return value
+    if asked:
+        value = by_position(question, text, extra_buttons)
+        if value is not None:
+            return value
+    found = best_match(question, text, asked)
+    return found.value if found else None
