@@ -14,7 +14,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.accounts import async_backend
 from bot.actions.accounts.backend import AccountError, PlanInfo
-from bot.actions.dialogue import TALK_TO_PERSON, YES_NO, latest_intent
+from bot.actions.asking import confirm
+from bot.actions.dialogue import TALK_TO_PERSON, YES_NO
 from bot.actions.handoff import get_outbox, hand_over
 from bot.actions.licensing import move_license
 from bot.actions.settings import get_settings
@@ -160,25 +161,18 @@ class ActionRunAccountTask(Action):
     def offer_plan_change(dispatcher: CollectingDispatcher, tracker: Tracker, info: PlanInfo) -> list[dict[str, Any]]:
         target = (tracker.get_slot("plan") or "").lower()
         if target not in PLAN_NAMES:
-            dispatcher.utter_message(
-                text=f"{describe_plan(info)} Which plan would you like?",
-                buttons=[
-                    {"title": name, "payload": f'/subscription_change{{"plan": "{key}"}}'}
-                    for key, name in PLAN_NAMES.items()
-                    if key != info.plan
-                ],
-            )
-            return done(False)
+            buttons = [{"title": name, "payload": name} for key, name in PLAN_NAMES.items() if key != info.plan]
+            return [
+                SlotSet("resolved", False),
+                *confirm("choose_plan", f"{describe_plan(info)} Which plan would you like?", buttons),
+            ]
         if target == info.plan:
             dispatcher.utter_message(text=f"{describe_plan(info)} So there's nothing to change.")
             return [*done(False), SlotSet("plan", None)]
         direction = "upgrade" if list(PLAN_NAMES).index(target) > list(PLAN_NAMES).index(info.plan) else "downgrade"
         when = "right away" if direction == "upgrade" else "at the end of your current billing period"
-        dispatcher.utter_message(
-            text=f"{describe_plan(info)} Shall I {direction} you to **{PLAN_NAMES[target]}**? It takes effect {when}.",
-            buttons=YES_NO,
-        )
-        return [SlotSet("pending", "confirm_plan_change"), SlotSet("resolved", False)]
+        question = f"{describe_plan(info)} Shall I {direction} you to **{PLAN_NAMES[target]}**? It takes effect {when}."
+        return [SlotSet("resolved", False), *confirm("confirm_plan_change", question, YES_NO)]
 
     @staticmethod
     def offer_cancel(dispatcher: CollectingDispatcher, info: PlanInfo) -> list[dict[str, Any]]:
@@ -188,54 +182,50 @@ class ActionRunAccountTask(Action):
                 "If you want to close your account completely, see our help article on deleting an account."
             )
             return done(False)
-        dispatcher.utter_message(
-            text=f"{describe_plan(info)} If you cancel, it stays active until the end of the period you've paid "
+        question = (
+            f"{describe_plan(info)} If you cancel, it stays active until the end of the period you've paid "
             "for, then your account moves to Free: your files stay readable, but sync pauses while you're over "
-            "the Free storage limit. Would a cheaper plan suit you better than cancelling?",
-            buttons=[
-                *(
-                    {"title": f"Switch to {PLAN_NAMES[p]} instead", "payload": f'/subscription_change{{"plan": "{p}"}}'}
-                    for p in PLAN_NAMES
-                    if p not in ("free", info.plan) and list(PLAN_NAMES).index(p) < list(PLAN_NAMES).index(info.plan)
-                ),
-                {"title": "Cancel my subscription", "payload": "/affirm"},
-                {"title": "Keep my plan", "payload": "/deny"},
-            ],
+            "the Free storage limit. Would a cheaper plan suit you better than cancelling?"
         )
-        return [SlotSet("pending", "confirm_cancel"), SlotSet("resolved", False)]
+        buttons = [
+            *(
+                {"title": f"Switch to {PLAN_NAMES[p]} instead", "payload": f'/subscription_change{{"plan": "{p}"}}'}
+                for p in PLAN_NAMES
+                if p not in ("free", info.plan) and list(PLAN_NAMES).index(p) < list(PLAN_NAMES).index(info.plan)
+            ),
+            {"title": "Cancel my subscription", "payload": "/affirm"},
+            {"title": "Keep my plan", "payload": "/deny"},
+        ]
+        return [SlotSet("resolved", False), *confirm("confirm_cancel", question, buttons)]
 
 
-class ActionPlanChangeAnswer(Action):
-    """Yes/no to "shall I change your plan?": only an explicit yes changes anything."""
-
-    def name(self) -> str:
-        return "action_plan_change_answer"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        if latest_intent(tracker) != "affirm" or not is_verified(tracker):
-            dispatcher.utter_message(text="OK, I haven't changed anything. Your plan stays as it is.")
-            return [*done(False), SlotSet("plan", None)]
-        info = await async_backend().change_plan(tracker.get_slot("verified_email"), tracker.get_slot("plan"))
-        dispatcher.utter_message(text=f"Done. {info.note or describe_plan(info)}")
-        return [*done(), SlotSet("plan", None)]
+async def plan_change_answer(dispatcher: CollectingDispatcher, tracker: Tracker, yes: bool) -> list[dict[str, Any]]:
+    """ "Shall I change your plan?" answered: only an explicit yes changes anything."""
+    if not yes or not is_verified(tracker):
+        dispatcher.utter_message(text="OK, I haven't changed anything. Your plan stays as it is.")
+        return [*done(False), SlotSet("plan", None)]
+    info = await async_backend().change_plan(tracker.get_slot("verified_email"), tracker.get_slot("plan"))
+    dispatcher.utter_message(text=f"Done. {info.note or describe_plan(info)}")
+    return [*done(), SlotSet("plan", None)]
 
 
-class ActionCancelAnswer(Action):
-    def name(self) -> str:
-        return "action_cancel_answer"
+async def plan_chosen(dispatcher: CollectingDispatcher, tracker: Tracker, yes: bool) -> list[dict[str, Any]]:
+    """ "Which plan would you like?" answered (the plan slot holds it): ask to confirm the change."""
+    if not yes or not is_verified(tracker):
+        dispatcher.utter_message(text="OK, your plan stays as it is.")
+        return [*done(False), SlotSet("plan", None)]
+    info = await async_backend().get_plan(tracker.get_slot("verified_email"))
+    return ActionRunAccountTask.offer_plan_change(dispatcher, tracker, info)
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        if latest_intent(tracker) != "affirm" or not is_verified(tracker):
-            dispatcher.utter_message(text="OK, your subscription stays as it is. Nothing has changed.")
-            return done(False)
-        info = await async_backend().cancel_subscription(tracker.get_slot("verified_email"))
-        dispatcher.utter_message(
-            text=f"Your subscription is cancelled. {info.note} We've emailed you a confirmation."
-            if info.note
-            else "Your subscription is cancelled. We've emailed you a confirmation."
-        )
-        return done()
+
+async def cancel_answer(dispatcher: CollectingDispatcher, tracker: Tracker, yes: bool) -> list[dict[str, Any]]:
+    if not yes or not is_verified(tracker):
+        dispatcher.utter_message(text="OK, your subscription stays as it is. Nothing has changed.")
+        return done(False)
+    info = await async_backend().cancel_subscription(tracker.get_slot("verified_email"))
+    dispatcher.utter_message(
+        text=f"Your subscription is cancelled. {info.note} We've emailed you a confirmation."
+        if info.note
+        else "Your subscription is cancelled. We've emailed you a confirmation."
+    )
+    return done()

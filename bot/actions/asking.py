@@ -7,11 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 OPEN_QUESTION = "open_question"
 MAX_ASKS = 2
+CONFIRMED = "confirmed"  # the answer to a yes/no question of confirm_form: "yes" / "no"
+QUESTION_SLOT = "confirm_question"  # that question: {"text", "buttons"}
 
 
 def times_asked(tracker: Tracker, question: str) -> int:
@@ -28,6 +30,18 @@ def unchanged(tracker: Tracker) -> dict[str, Any]:
     """The count set again as it is: a form's validation that must return some slot event (or Rasa
     takes the turn for "nothing extracted") and has nothing else to say."""
     return SlotSet(OPEN_QUESTION, tracker.get_slot(OPEN_QUESTION))
+
+
+def confirm(pending: str, text: str, buttons: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Events that put a yes/no question to the customer through confirm_form (bot/actions/
+    confirmation.py); `pending` says what it is about."""
+    return [
+        SlotSet("pending", pending),
+        SlotSet(QUESTION_SLOT, {"text": text, "buttons": buttons}),
+        SlotSet(CONFIRMED, None),
+        SlotSet("requested_slot", None),
+        FollowupAction("confirm_form"),
+    ]
 
 
 def make_ask_response_action(slot: str) -> type[Action]:

@@ -12,8 +12,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.asking import confirm
 from bot.actions.detours import routed_again
-from bot.actions.dialogue import latest_text, leave_csat_question
+from bot.actions.dialogue import PERSON_OR_NOT, latest_text, leave_csat_question
 from bot.actions.handoff import hand_over
 from bot.actions.kb import answer_with, get_searcher, kb_miss, search_kb
 from bot.actions.triage import NO_THEN, THEN_SLOT
@@ -44,22 +45,25 @@ class ActionBillingQuestion(Action):
         said = normalise(text)
         if routed_again(tracker) or ACCOUNT_SPECIFIC.search(said) or asks_for_person(text):
             dispatcher.utter_message(text=f"{TO_BILLING} I'll pass your question to them now.")
-            reason = "customer_asked" if asks_for_person(text) else "account_action"
+            if asks_for_person(text):
+                reason = "customer_asked"
+            elif routed_again(tracker):
+                reason = "no_kb_answer"  # the article did not answer it ("No, ask the billing team")
+            else:
+                reason = "account_action"
             return [*leave, *await to_billing(dispatcher, tracker, text, reason)]
         hits = await search_kb(text)
         floor = get_searcher().settings.min_score
         hit = hits[0] if hits and hits[0].score >= floor else None
         if hit is None:
-            dispatcher.utter_message(
-                text="I don't have a help article that answers that. Shall I pass your question to our billing team?",
-                buttons=[{"title": "Yes, ask the billing team", "payload": "/request_human"}],
-            )
+            question = "I don't have a help article that answers that. Shall I pass your question to our billing team?"
+            buttons = [{"title": "Yes, ask the billing team", "payload": "/affirm"}, PERSON_OR_NOT[1]]
             return [
                 *leave,
                 SlotSet("handoff_reason", "no_kb_answer"),
                 SlotSet("handoff_queue", "billing"),
-                SlotSet("pending", "offer_person"),
                 kb_miss(hits, floor),
+                *confirm("offer_person", question, buttons),
             ]
         buttons = [
             {"title": "Yes, that helped", "payload": "/affirm"},

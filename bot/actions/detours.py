@@ -16,9 +16,10 @@ from bot.actions.asking import OPEN_QUESTION
 from bot.actions.dialogue import ROUTED_AGAIN
 from bot.actions.flows import flow_book
 from bot.actions.interruptions import SUPPORT_INTENTS
-from bot.actions.kb import best_article, brief
+from bot.actions.kb import answer_with, best_article, brief
 from bot.actions.nlu_client import parse
 from bot.actions.settings import get_settings
+from bot.actions.understanding.signals import wants_information
 from bot.actions.widget_payloads import widget_payload
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 # Intents a restated problem can be routed to; greetings and yes/no carry no problem.
 ROUTABLE = SUPPORT_INTENTS | {"request_human", "complain", "out_of_scope"}
 ROUTING_CONFIDENCE = 0.3
+# Once the likeliest problem is ruled out ("no, that's not it"), the next one may be far behind.
+ROUTING_CONFIDENCE_AFTER_EXCLUDING = 0.03
 
 
 async def answer_on_the_side(dispatcher: CollectingDispatcher, question: str) -> bool:
@@ -60,9 +63,12 @@ def leave_flow() -> list[dict[str, Any]]:
 
 def routing_intent(ranking: list[dict[str, Any]], exclude: str | None) -> dict[str, Any] | None:
     """The likeliest problem in an intent ranking, other than the one that turned out wrong."""
+    floor = ROUTING_CONFIDENCE_AFTER_EXCLUDING if exclude and any(c.get("name") == exclude for c in ranking[:1]) else (
+        ROUTING_CONFIDENCE
+    )
     for candidate in ranking:
         name = candidate.get("name")
-        if name in ROUTABLE and name != exclude and float(candidate.get("confidence") or 0) >= ROUTING_CONFIDENCE:
+        if name in ROUTABLE and name != exclude and float(candidate.get("confidence") or 0) >= floor:
             return {"name": name, "confidence": candidate.get("confidence")}
     return None
 
@@ -88,6 +94,19 @@ async def route_again(
     parse_data = {"text": text, "intent": chosen, "intent_ranking": [chosen], "entities": entities}
     user = UserUttered(text, parse_data=parse_data, input_channel=tracker.get_latest_input_channel())
     return [ActionExecuted("action_listen"), {**user, "metadata": {ROUTED_AGAIN: True}}]
+
+
+async def take_up_instead(
+    dispatcher: CollectingDispatcher, tracker: Tracker, text: str, exclude: str | None
+) -> list[dict[str, Any]]:
+    """What the customer said instead of answering (a correction's restated problem, a new
+    problem): a how-to question with a strong article is answered from it, anything else is routed
+    as a new message. [] when it names nothing the bot can take up."""
+    if wants_information(text):
+        hit = await best_article(text)
+        if hit is not None:
+            return [*answer_with(dispatcher, tracker, hit, "From our help article"), SlotSet("kb_next", [])]
+    return await route_again(tracker, text, exclude=exclude)
 
 
 def routed_again(tracker: Tracker) -> bool:

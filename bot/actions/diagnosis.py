@@ -17,12 +17,12 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.asking import MAX_ASKS, asked_again, times_asked, unchanged
-from bot.actions.detours import answer_on_the_side, leave_flow, route_again
+from bot.actions.detours import answer_on_the_side, leave_flow, take_up_instead
 from bot.actions.dialogue import latest_text, wording
 from bot.actions.flows import UNKNOWN, Flow, flow_book
 from bot.actions.interruptions import Interruption, interruption
 from bot.actions.understanding.facts import facts_in
-from bot.actions.understanding.signals import restated_problem
+from bot.actions.understanding.signals import is_correction, restated_problem
 
 SLOT_PREFIX = "q_"
 NOT_SURE = "Not sure"
@@ -108,6 +108,11 @@ class ValidateDiagnosisForm(FormValidationAction):
                 name: UNKNOWN if text == NOT_SURE else next(v for v, o in question.options.items() if o.title == text)
             }
             return facts_events(found)
+        if not text.startswith("/") and is_correction(text):
+            # "No, that's not it: <another problem>" is a correction even if it names an option.
+            corrected = await self.correct_course(dispatcher, tracker, flow, text, Interruption.CORRECTION)
+            if corrected:
+                return corrected
         found = facts_in(text, flow, flow_book(), asked=name) if not text.startswith("/") else {}
         if name in found:
             return facts_events(found)
@@ -117,8 +122,13 @@ class ValidateDiagnosisForm(FormValidationAction):
         if kind is Interruption.STOP:
             dispatcher.utter_message(text="OK, I've stopped. To pick it up again, just tell me what's wrong.")
             return [*leave_flow(), FollowupAction("action_listen")]
-        if kind in (Interruption.CORRECTION, Interruption.NEW_PROBLEM):
-            return await self.correct_course(dispatcher, tracker, flow, text, kind)
+        if kind is Interruption.NEW_PROBLEM:
+            taken = await self.correct_course(dispatcher, tracker, flow, text, kind)
+            if taken:
+                return taken
+        if kind is Interruption.CORRECTION:
+            dispatcher.utter_message(text="Sorry, I got that wrong. What's the problem, in a sentence or two?")
+            return [*leave_flow(), FollowupAction("action_listen")]
         if kind is Interruption.QUESTION and not found:
             await answer_on_the_side(dispatcher, text)
             return self.ask_again(dispatcher, tracker, name, found, sorry=False)
@@ -140,17 +150,19 @@ class ValidateDiagnosisForm(FormValidationAction):
     @staticmethod
     async def correct_course(
         dispatcher: CollectingDispatcher, tracker: Tracker, flow: Flow, text: str, kind: Interruption
-    ) -> list[dict[str, Any]]:
+    ) -> list[dict[str, Any]] | None:
+        """The flow ends and what the customer said instead is taken up; None when it names nothing."""
         restated = restated_problem(text) if kind is Interruption.CORRECTION else text
-        routed = await route_again(tracker, restated, exclude=flow.intent) if restated else []
-        if kind is Interruption.NEW_PROBLEM and not routed:
-            return []
-        if not routed:
-            dispatcher.utter_message(text="Sorry, I got that wrong. What's the problem, in a sentence or two?")
-            return [*leave_flow(), FollowupAction("action_listen")]
+        if not restated:
+            return None
+        lead = CollectingDispatcher()
+        taken = await take_up_instead(lead, tracker, restated, exclude=flow.intent)
+        if not taken:
+            return None
         if kind is Interruption.CORRECTION:
             dispatcher.utter_message(text="Sorry, I got that wrong.")
-        return [*leave_flow(), *routed]
+        dispatcher.messages.extend(lead.messages)
+        return [*leave_flow(), *taken]
 
 
 def make_ask_action(name: str) -> type[Action]:

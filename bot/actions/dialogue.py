@@ -17,6 +17,7 @@ INTERRUPTIONS = frozenset({"request_human", "complain", "explain_simpler"})
 # customer typed it once, so transcripts and figures leave the copy out.
 ROUTED_AGAIN = "tier0_routed_again"
 TALK_TO_PERSON = {"title": "Talk to a person", "payload": "/request_human"}
+PERSON_OR_NOT = [{"title": "Yes, a person please", "payload": "/affirm"}, {"title": "No, thanks", "payload": "/deny"}]
 YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
 
 

@@ -39,7 +39,22 @@ def escalation_reason(tracker: Tracker) -> str:
     intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
     if intent == "complain":  # frustration outranks whatever was pending
         return REASON_BY_INTENT[intent]
+    if intent == "request_human" and not_understood_before(tracker):
+        return "low_confidence"  # "Talk to a person" because the bot did not understand
     return tracker.get_slot("handoff_reason") or REASON_BY_INTENT.get(intent or "", "customer_asked")
+
+
+def not_understood_before(tracker: Tracker) -> bool:
+    """Whether the bot's last answer before this message was "Sorry, I'm not sure I understood"."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return False
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event.get("name") != "action_listen":
+            return event.get("name") == "action_clarify"
+    return False
 
 
 def steps_tried(kb_feedback: list[dict[str, Any]], ts_steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -189,14 +204,13 @@ class ActionHandoff(Action):
         ]
 
 
-class ActionDeclinePerson(Action):
-    """ "No" to "would you like a person?": nothing is filed."""
+async def person_now(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """Yes to "would you like a person?": the ticket, from the queue the offer named."""
+    queue = tracker.get_slot("handoff_queue") or "tier1"
+    return [*await hand_over(dispatcher, tracker, queue=queue), SlotSet("handoff_queue", None)]
 
-    def name(self) -> str:
-        return "action_decline_person"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text="OK, no ticket then. Anything else I can help with?")
-        return [SlotSet("pending", None), SlotSet("handoff_reason", None), SlotSet("handoff_queue", None)]
+async def decline_person(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """No to "would you like a person?": nothing is filed."""
+    dispatcher.utter_message(text="OK, no ticket then. Anything else I can help with?")
+    return [SlotSet("handoff_reason", None), SlotSet("handoff_queue", None), SlotSet("resolved", False)]

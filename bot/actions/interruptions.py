@@ -44,6 +44,7 @@ SUPPORT_INTENTS = frozenset(
 SHORT_ANSWER_WORDS = 3
 NEW_PROBLEM_CONFIDENCE = 0.7
 COMPLAINT_CONFIDENCE = 0.6
+ANGRY_CONFIDENCE = 0.9
 
 
 class Interruption(Enum):
@@ -58,6 +59,11 @@ class Interruption(Enum):
 
 def confidence(tracker: Tracker) -> float:
     return float(((tracker.latest_message or {}).get("intent") or {}).get("confidence") or 0.0)
+
+
+def angry(tracker: Tracker) -> bool:
+    """The NLU's frustration detector (bot/nlu/frustration.py) fired on the latest message."""
+    return latest_intent(tracker) == "complain" and confidence(tracker) >= ANGRY_CONFIDENCE
 
 
 def interruption(tracker: Tracker, current_intent: str | None = None) -> Interruption | None:

@@ -14,7 +14,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.dialogue import TALK_TO_PERSON, leave_csat_question
+from bot.actions.asking import confirm
+from bot.actions.dialogue import PERSON_OR_NOT, TALK_TO_PERSON, leave_csat_question
 from bot.actions.settings import get_settings
 from bot.actions.widget_payloads import widget_payload
 from kb_index.search import Hit, IndexNotBuiltError, KBSearcher
@@ -82,6 +83,17 @@ async def best_article(question: str) -> Hit | None:
     return hits[0] if hits and hits[0].score >= get_searcher().settings.min_score else None
 
 
+async def strong_articles(question: str, top_k: int = 2) -> list[Hit]:
+    """The best articles that clear KB_FIRST_MIN_SCORE: good enough to answer before anything else."""
+    floor = max(get_settings().kb_first_min_score, get_searcher().settings.min_score)
+    return [h for h in await search_kb(question, top_k) if h.score >= floor]
+
+
+async def strong_article(question: str) -> Hit | None:
+    hits = await strong_articles(question, 1)
+    return hits[0] if hits else None
+
+
 def kb_miss(hits: list[Hit], min_score: float) -> dict[str, Any]:
     """The marker of a question no article answered well enough, for the review inbox (insights/):
     the nearest article and its score tell a writer how far off the KB was."""
@@ -116,16 +128,16 @@ class ActionAnswerFromKB(Action):
         good = [h for h in hits if h.score >= searcher.settings.min_score]
         if not good:
             # Below the threshold we do not guess.
-            dispatcher.utter_message(
-                text="I don't have a help article for that. Would you like a person to take a look?",
-                buttons=[TALK_TO_PERSON],
-            )
             return [
                 *leave,
                 SlotSet("handoff_reason", "no_kb_answer"),
-                SlotSet("pending", "offer_person"),
                 SlotSet("kb_current", None),
                 kb_miss(hits, searcher.settings.min_score),
+                *confirm(
+                    "offer_person",
+                    "I don't have a help article for that. Would you like a person to take a look?",
+                    PERSON_OR_NOT,
+                ),
             ]
         events = answer_with(dispatcher, tracker, good[0], "From our help article")
         return [*leave, *events, SlotSet("kb_next", [h.as_dict() for h in good[1:2]])]

@@ -10,9 +10,9 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.asking import MAX_ASKS, asked_again, times_asked, unchanged
+from bot.actions.asking import MAX_ASKS, asked_again, confirm, times_asked, unchanged
 from bot.actions.detours import route_again
-from bot.actions.dialogue import latest_intent, latest_text, now_iso
+from bot.actions.dialogue import PERSON_OR_NOT, latest_intent, latest_text, now_iso
 from bot.actions.handoff import hand_over
 from bot.actions.interruptions import Interruption, interruption
 from bot.actions.kb import DID_IT_HELP, answer_with
@@ -96,12 +96,15 @@ class ActionKBFeedback(Action):
             if said == "yes":
                 dispatcher.utter_message(text="Great! Anything else I can help with?")
                 return [SlotSet("resolved", False), SlotSet(HELPED_SLOT, None)]
-            dispatcher.utter_message(
-                text="Sorry that didn't solve it. Would you like me to pass this to a person? "
-                "They'll see everything we've covered.",
-                buttons=[{"title": "Talk to a person", "payload": "/request_human"}],
+            question = (
+                "Sorry that didn't solve it. Would you like me to pass this to a person? "
+                "They'll see everything we've covered."
             )
-            return [SlotSet("resolved", False), SlotSet(HELPED_SLOT, None), SlotSet("pending", "offer_person")]
+            return [
+                SlotSet("resolved", False),
+                SlotSet(HELPED_SLOT, None),
+                *confirm("offer_person", question, PERSON_OR_NOT),
+            ]
         helped = said == "yes"
         feedback = [
             *(tracker.get_slot("kb_feedback") or []),

@@ -8,11 +8,12 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.accounts import async_backend
 from bot.actions.accounts.backend import LicenseError, is_valid_key_format, normalise_key
+from bot.actions.asking import confirm
 from bot.actions.dialogue import (
     INTERRUPTIONS,
     TALK_TO_PERSON,
@@ -25,6 +26,7 @@ from bot.actions.handoff import hand_over
 from bot.actions.kb import answer_with, best_article
 from bot.actions.triage import kb_first
 from bot.actions.understanding import signals
+from bot.actions.verification import WHY_VERIFY, is_verified
 
 # Anything that looks like an attempt at a key: 4 groups separated by dashes or spaces, or the
 # 20 characters typed in one go (letters and at least one digit).
@@ -124,17 +126,35 @@ class ActionActivateLicense(Action):
         if status.status == "valid" or not status.devices:
             return await activate_here(dispatcher, tracker, key, name)
         devices = ", ".join(status.devices)
-        dispatcher.utter_message(
-            text=f"That key is already in use on all {status.seats_total} of its seats: {devices}. If you've moved "
-            f"to a new computer, I can release the seat on **{status.devices[0]}** and activate this one. Shall I?",
-            buttons=YES_NO,
+        question = (
+            f"That key is already in use on all {status.seats_total} of its seats: {devices}. If you've moved "
+            f"to a new computer, I can release the seat on **{status.devices[0]}** and activate this one. Shall I?"
         )
         return [
-            SlotSet("pending", "confirm_release"),
             SlotSet("license_release_device", status.devices[0]),
             SlotSet("license_device_name", name),
             SlotSet("resolved", False),
+            *confirm("confirm_release", question, YES_NO),
         ]
+
+
+async def release_answer(dispatcher: CollectingDispatcher, tracker: Tracker, yes: bool) -> list[dict[str, Any]]:
+    """ "Shall I move the seat?" answered: yes needs the key owner's verification first (verify_form,
+    then action_run_account_task moves it); no leaves the seats as they are."""
+    if not yes:
+        dispatcher.utter_message(
+            text="OK, I've left your seats as they are. You can also release a computer yourself under "
+            "Account > Devices on the web app."
+        )
+        return [SlotSet("license_release_device", None), SlotSet("resolved", False)]
+    events = [SlotSet("account_task", "release_seat"), SlotSet("resolved", None)]
+    if not is_verified(tracker):
+        dispatcher.utter_message(
+            text=f"{WHY_VERIFY['release_seat']} First I need to make sure it's your account: I'll send a one-time "
+            "code to the email address on file. I will never ask for your password."
+        )
+        events += [SlotSet("otp_code", None), SlotSet("otp_failures", 0)]
+    return [*events, SlotSet("requested_slot", None), FollowupAction("verify_form")]
 
 
 async def without_a_key(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
@@ -153,26 +173,12 @@ async def without_a_key(dispatcher: CollectingDispatcher, tracker: Tracker) -> l
     events = [SlotSet("license_key", None), SlotSet("resolved", False)]
     if hit is None:
         dispatcher.utter_message(
-            text="No problem. Your key is in the purchase email (subject \"Your Nimbus license\"). "
+            text='No problem. Your key is in the purchase email (subject "Your Nimbus license"). '
             "A person can look it up for you too.",
             buttons=[TALK_TO_PERSON],
         )
         return events
     return [*events, *answer_with(dispatcher, tracker, hit, "No problem. This help article says where to find it:")]
-
-
-class ActionReleaseDeclined(Action):
-    def name(self) -> str:
-        return "action_release_declined"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(
-            text="OK, I've left your seats as they are. You can also release a computer yourself under "
-            "Account > Devices on the web app."
-        )
-        return [SlotSet("pending", None), SlotSet("license_release_device", None), SlotSet("resolved", False)]
 
 
 async def activate_here(

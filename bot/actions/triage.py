@@ -13,10 +13,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.detours import routed_again
 from bot.actions.dialogue import latest_text
-from bot.actions.kb import answer_with, get_searcher, search_kb
-from bot.actions.settings import get_settings
+from bot.actions.kb import answer_with, strong_articles
 from bot.actions.understanding.signals import wants_information
-from kb_index.search import Hit
 
 # What "No" offers after a KB-first answer, by the intent the question was about.
 NO_THEN = {
@@ -29,13 +27,13 @@ NO_THEN = {
     "billing_question": "No, ask the billing team",
 }
 TROUBLESHOOT_INSTEAD = "No, let's troubleshoot it"
-THEN_SLOT = "kb_then"  # {"intent", "text"}: what a "No" to the KB-first answer starts
+THEN_SLOT = "kb_then"
+RUNNER_UP_MARGIN = 0.05  # {"intent", "text"}: what a "No" to the KB-first answer starts
 
 
-async def strong_article(question: str) -> Hit | None:
-    hits = await search_kb(question, 1)
-    floor = max(get_settings().kb_first_min_score, get_searcher().settings.min_score)
-    return hits[0] if hits and hits[0].score >= floor else None
+# Intents whose self-help article comes first even for a statement ("the sign-in code never
+# arrives"): what a person would do for them (a 2FA reset) is the slow way.
+ARTICLE_FIRST = frozenset({"two_factor_problem"})
 
 
 async def kb_first(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str) -> list[dict[str, Any]] | None:
@@ -43,11 +41,14 @@ async def kb_first(dispatcher: CollectingDispatcher, tracker: Tracker, intent: s
     when the message is a problem or request, was routed here by a "No" already, or no article
     answers it well."""
     text = latest_text(tracker)
-    if routed_again(tracker) or text.startswith("/") or not wants_information(text):
+    if routed_again(tracker) or text.startswith("/"):
         return None
-    hit = await strong_article(text)
-    if hit is None:
+    if intent not in ARTICLE_FIRST and not wants_information(text):
         return None
+    hits = await strong_articles(text)
+    if not hits:
+        return None
+    hit, runner_up = hits[0], hits[1:2]
     buttons = [
         {"title": "Yes, that helped", "payload": "/affirm"},
         {"title": NO_THEN.get(intent, TROUBLESHOOT_INSTEAD), "payload": "/deny"},
@@ -55,7 +56,8 @@ async def kb_first(dispatcher: CollectingDispatcher, tracker: Tracker, intent: s
     events = answer_with(dispatcher, tracker, hit, "From our help article", buttons=buttons)
     return [
         *events,
-        SlotSet("kb_next", []),
+        # A second article as good as the first is offered before the flow or task.
+        SlotSet("kb_next", [h.as_dict() for h in runner_up if hit.score - h.score <= RUNNER_UP_MARGIN]),
         SlotSet(THEN_SLOT, {"intent": intent, "text": text}),
         SlotSet("resolved", None),
     ]

@@ -16,16 +16,16 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.asking import MAX_ASKS, OPEN_QUESTION, asked_again, times_asked
-from bot.actions.detours import answer_on_the_side, leave_flow, route_again
+from bot.actions.detours import answer_on_the_side, leave_flow, take_up_instead
 from bot.actions.diagnosis import answers, current_flow, question_slot
 from bot.actions.dialogue import latest_text, leave_csat_question, now_iso, wording
 from bot.actions.flows import Flow, Step, flow_book
 from bot.actions.handoff import hand_over
-from bot.actions.interruptions import Interruption, interruption
+from bot.actions.interruptions import Interruption, angry, interruption
 from bot.actions.kb import answer_with, get_searcher
 from bot.actions.triage import kb_first
 from bot.actions.understanding.facts import facts_in
-from bot.actions.understanding.signals import is_unknown, restated_problem
+from bot.actions.understanding.signals import is_correction, is_unknown, restated_problem
 from bot.actions.understanding.yes_no import yes_no
 from kb_index.search import Hit, IndexNotBuiltError
 
@@ -173,10 +173,17 @@ class ValidateStepForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, flow: Flow
     ) -> list[dict[str, Any]] | None:
         text = latest_text(tracker).strip()
-        verdict = {"/affirm": "yes", "/deny": "no"}.get(text) or (None if text.startswith("/") else yes_no(text))
-        kind = None if verdict else interruption(tracker, flow.intent)
-        if kind is None and verdict is None and not text.startswith("/") and not is_unknown(text):
-            kind = interruption(tracker, flow.intent)
+        if angry(tracker):
+            return None  # "no, still broken, this is ridiculous": frustration goes to a person
+        verdict = {"/affirm": "yes", "/deny": "no"}.get(text)
+        kind = None
+        if verdict is None and not text.startswith("/"):
+            if is_correction(text) and restated_problem(text):
+                kind = Interruption.CORRECTION  # "no, that's not it: <another problem>"
+            elif not is_unknown(text):
+                verdict = yes_no(text)
+            if kind is None and verdict is None:
+                kind = interruption(tracker, flow.intent)
         if kind in LEFT_TO_RULES:
             return None
         if kind is Interruption.STOP:
@@ -184,10 +191,13 @@ class ValidateStepForm(FormValidationAction):
             return [*leave_flow(), SlotSet(SHOWN_SLOT, None), FollowupAction("action_listen")]
         if kind in (Interruption.CORRECTION, Interruption.NEW_PROBLEM):
             restated = restated_problem(text) if kind is Interruption.CORRECTION else text
-            routed = await route_again(tracker, restated, exclude=flow.intent) if restated else []
-            if routed:
-                dispatcher.utter_message(text="Sorry, I got that wrong." if kind is Interruption.CORRECTION else "OK.")
-                return [*leave_flow(), SlotSet(SHOWN_SLOT, None), *routed]
+            lead = CollectingDispatcher()
+            taken = await take_up_instead(lead, tracker, restated, exclude=flow.intent) if restated else []
+            if taken:
+                if kind is Interruption.CORRECTION:
+                    dispatcher.utter_message(text="Sorry, I got that wrong.")
+                dispatcher.messages.extend(lead.messages)
+                return [*leave_flow(), SlotSet(SHOWN_SLOT, None), *taken]
             verdict = "no" if kind is Interruption.CORRECTION else None
         if verdict == "yes":
             return [SlotSet(OUTCOME_SLOT, FIXED), SlotSet("requested_slot", None)]

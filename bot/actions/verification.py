@@ -78,9 +78,7 @@ class ActionBeginAccountTask(Action):
     ) -> list[dict[str, Any]]:
         intent = latest_intent(tracker)
         task = TASK_BY_INTENT.get(intent or "") or tracker.get_slot("account_task") or "release_seat"
-        if intent == "affirm" and tracker.get_slot("pending") == "confirm_release":
-            task = "release_seat"
-        elif task != "ticket_status":
+        if task != "ticket_status":
             quick = await kb_first(dispatcher, tracker, intent or "")
             if quick is not None:
                 return [*leave_csat_question(tracker), *quick]

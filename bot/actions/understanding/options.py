@@ -114,6 +114,19 @@ class Match:
         return (self.words, self.exact, self.end - self.start)
 
 
+# Words that end the reach of a "not" before them: "not the phone but the laptop".
+NEGATION_STOPS = frozenset({"but", "its", "it", "is", "thats", "just", "only", "rather", "instead"})
+
+
+def negated(said: list[str], start: int, reach: int = 3) -> bool:
+    for i in range(start - 1, max(start - 1 - reach, -1), -1):
+        if said[i] in NEGATION_STOPS:
+            return False
+        if said[i] in NEGATIONS:
+            return True
+    return False
+
+
 def phrases(value: str, question: Question) -> list[str]:
     option = question.options[value]
     return [value.replace("_", " "), option.title, *option.say]
@@ -162,8 +175,8 @@ def phrase_matches(question: Question, text: str, asked: bool) -> list[Match]:
             if hit is None:
                 continue
             start, end, exact = hit
-            if target[0] not in NEGATIONS and start > 0 and said[start - 1] in NEGATIONS:
-                continue  # "not the router": the customer rules it out
+            if target[0] not in NEGATIONS and negated(said, start):
+                continue  # "not the router", "not google or microsoft": the customer rules it out
             found.append(Match(value, start, end, len(target), exact))
     return found
 

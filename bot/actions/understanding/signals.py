@@ -66,12 +66,13 @@ _INFORMATION = re.compile(
     r"^(?:(?:hi|hey|hello|ok|so|quick question|question|just wondering|i was wondering|please|pls|and)\s+)*"
     r"(?:how (?:do|can|should|would) (?:i|we|you)|how to|how much|how long|how many|where|what|whats|which|"
     r"when|who|can i|can we|could i|could we|may i|is it possible|is there|are there|is it|does|do i|do we|"
-    r"do you|will i|will my|will it|should i|am i able|is nimbus|are my|is my|i was wondering|i wonder)\b"
+    r"do you|will i|will my|will it|will we|would i|would my|would it|would we|should i|am i able|is nimbus|"
+    r"are my|is my|i was wondering|i wonder|if (?:i|my|we|our)\b.*\b(?:is|are|will|would|do|does|can)\b)\b"
 )
 # "How do I fix ...", "why does it keep ...": a problem to troubleshoot, not a fact to look up.
 _FIX_REQUEST = re.compile(
     r"\b(?:fix|solve|repair|sort out|get rid of|stop (?:it|this|that|the|my)|troubleshoot|what (?:can|should|do) i do|"
-    r"any ideas|help me)\b|^why\b|\b(?:keeps?|keep on) (?:\w+ing)\b"
+    r"any ideas|help me)\b|^why\b"
 )
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 _REQUEST = re.compile(r"^(?:can|could|would|will) you\b|\bplease\b|\bfor me\b|^i (?:need|want) (?:you|to)\b")

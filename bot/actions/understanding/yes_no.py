@@ -5,85 +5,26 @@ from __future__ import annotations
 
 import re
 
+from bot.actions.understanding.signals import is_question as signals_question
 from bot.actions.understanding.text import normalise, same_word
 
 YES_WORDS = frozenset(
     {
-        "yes",
-        "yeah",
-        "yep",
-        "yup",
-        "yea",
-        "ya",
-        "yh",
-        "yas",
-        "yess",
-        "yesss",
-        "y",
-        "sure",
-        "ok",
-        "okay",
-        "correct",
-        "worked",
-        "works",
-        "working",
-        "fixed",
-        "solved",
-        "sorted",
-        "resolved",
-        "helped",
-        "perfect",
-        "great",
-        "awesome",
-        "brilliant",
-        "excellent",
-        "thanks",
-        "thank",
-        "thx",
-        "ty",
-        "cheers",
-        "good",
-        "nice",
-        "indeed",
-        "absolutely",
-        "definitely",
-        "affirmative",
-        "ja",
-        "si",
-        "oui",
+        "yes", "yeah", "yep", "yup", "yea", "ya", "yh", "yas", "yess", "yesss", "y", "worked", "works", "fixed",
+        "solved", "sorted", "resolved", "helped", "perfect", "great", "awesome", "brilliant", "excellent", "thanks",
+        "thank", "thx", "ty", "cheers", "affirmative", "ja", "si", "oui",
     }
-)
+)  # fmt: skip
 NO_WORDS = frozenset(
     {
-        "no",
-        "nope",
-        "nah",
-        "nay",
-        "n",
-        "negative",
-        "not",
-        "didnt",
-        "doesnt",
-        "isnt",
-        "hasnt",
-        "wont",
-        "cant",
-        "still",
-        "same",
-        "nothing",
-        "neither",
-        "never",
-        "broken",
-        "worse",
-        "nein",
-        "non",
-        "fails",
-        "failed",
-        "useless",
-        "unfortunately",
-        "sadly",
+        "no", "nope", "nah", "nay", "n", "negative", "not", "didnt", "doesnt", "isnt", "hasnt", "wont", "cant",
+        "still", "same", "nothing", "neither", "never", "broken", "worse", "nein", "non", "fails", "failed",
+        "useless", "unfortunately", "sadly",
     }
-)
+)  # fmt: skip
+# Beyond this many words only a clear phrase or a yes/no at the start counts: a longer message
+# with "working" somewhere in it is telling something, not answering.
+SHORT_ANSWER = 6
 _NO_PHRASES = re.compile(
     r"\b(?:no luck|no change|no difference|didnt (?:work|help|fix|do)|did not (?:work|help|fix)|doesnt work|"
     r"does not work|not (?:working|fixed|really|quite|yet|helpful|solved)|still (?:not|the same|broken|happening|"
@@ -103,6 +44,8 @@ def yes_no(text: str) -> str | None:
     said = normalise(text)
     if not said:
         return None
+    if signals_question(text) and not re.match(r"^(?:yes|yeah|yep|yup|no|nope|nah)\b", said):
+        return None  # "ok, and how long until I get it?" is a new question, not a yes
     no = bool(_NO_PHRASES.search(said))
     yes = bool(_YES_PHRASES.search(said))
     if no != yes:
@@ -110,8 +53,9 @@ def yes_no(text: str) -> str | None:
     if no and yes:
         return None
     tokens = said.split()
-    first_no = next((i for i, w in enumerate(tokens) if w in NO_WORDS), None)
-    first_yes = next((i for i, w in enumerate(tokens) if w in YES_WORDS or _fuzzy_yes(w)), None)
+    reach = len(tokens) if len(tokens) <= SHORT_ANSWER else 2
+    first_no = next((i for i, w in enumerate(tokens[:reach]) if w in NO_WORDS), None)
+    first_yes = next((i for i, w in enumerate(tokens[:reach]) if w in YES_WORDS or _fuzzy_yes(w)), None)
     if first_no is None and first_yes is None:
         return None
     if first_no is None:
