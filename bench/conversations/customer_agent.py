@@ -49,6 +49,7 @@ class CustomerAgent:
     corrected: bool = False
     moves_done: set[int] = field(default_factory=set)
     last_citation: str | None = None
+    last_step: str | None = None  # the step on screen ("Did that fix it?" may be asked again without it)
     answers_given: int = 0
 
     # --- helpers -----------------------------------------------------------------------
@@ -128,7 +129,7 @@ class CustomerAgent:
         for i, move in enumerate(self.customer.moves):
             if i in self.moves_done:
                 continue
-            step_ids = self.step_ids.get(turn.step or "", set())
+            step_ids = self.step_ids.get(self.last_step or "", set())
             hit = (
                 (turn.kind == "question" and move.when == turn.question)
                 or (turn.kind == "step_outcome" and (move.when == "step" or move.when in step_ids))
@@ -144,6 +145,8 @@ class CustomerAgent:
         """What the customer sends next, or None when they leave."""
         if turn.citations:
             self.last_citation = turn.citations[-1]
+        if turn.step:
+            self.last_step = turn.step
         move = self._move(turn)
         if move:
             return move
@@ -152,7 +155,7 @@ class CustomerAgent:
         if kind == "question":
             return self._diagnosis_answer(turn)
         if kind == "step_outcome":
-            fixed = bool(self.step_ids.get(turn.step or "", set()) & set(goal.fix))
+            fixed = bool(self.step_ids.get(self.last_step or "", set()) & set(goal.fix))
             return self._yes_no(turn, fixed, YES_FIX, NO_FIX, "Yes, that fixed it", "No, still not working")
         if kind == "kb_feedback":
             helped = self.last_citation in goal.article

@@ -11,13 +11,13 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.accounts import async_backend
-from bot.actions.asking import MAX_ASKS, times_asked, unchanged
+from bot.actions.asking import MAX_ASKS, confirm, times_asked, unchanged
 from bot.actions.detours import answer_on_the_side
-from bot.actions.dialogue import INTERRUPTIONS, TALK_TO_PERSON, latest_intent, latest_text, leave_csat_question
+from bot.actions.dialogue import INTERRUPTIONS, PERSON_OR_NOT, latest_intent, latest_text, leave_csat_question
 from bot.actions.interruptions import Interruption, interruption
 from bot.actions.triage import kb_first
 from bot.actions.understanding import signals
@@ -96,15 +96,14 @@ class ActionBeginAccountTask(Action):
         return events
 
 
-def stop_asking(dispatcher: CollectingDispatcher, text: str) -> list[dict[str, Any]]:
+def stop_asking(text: str) -> list[dict[str, Any]]:
     """The task ends here (the customer would rather not, or twice no usable answer): no ticket
-    against their will, a person one tap away."""
-    dispatcher.utter_message(text=text, buttons=[TALK_TO_PERSON])
+    against their will, a person offered instead."""
     return [
         SlotSet("requested_slot", None),
         SlotSet("account_task", None),
         SlotSet("resolved", False),
-        FollowupAction("action_listen"),
+        *confirm("offer_person", f"{text} Would you like a person to help instead?", PERSON_OR_NOT),
     ]
 
 
@@ -119,11 +118,7 @@ class ValidateVerifyForm(FormValidationAction):
         text = latest_text(tracker)
         if requested in ASKED_HERE and not text.startswith("/"):
             if signals.is_stop(text) or signals.is_refusal(text):
-                return stop_asking(
-                    dispatcher,
-                    "No problem, I've stopped. Without checking it's your account I can't do this here, "
-                    "but a person can help, or ask me anything else.",
-                )
+                return stop_asking("No problem, I've stopped. Without checking it's your account I can't do this here.")
             answer_like = EMAIL.search(text) or CODE.search(text) or ticket_reference(text)
             if not answer_like and interruption(tracker) is Interruption.QUESTION:
                 if WHY_ASKED.search(text):
@@ -138,9 +133,7 @@ class ValidateVerifyForm(FormValidationAction):
         missed = any(e.get("event") == "slot" and e.get("name") == requested and e.get("value") is None for e in events)
         if requested in ASKED_HERE and missed and times_asked(tracker, requested) >= MAX_ASKS:
             what = {"email": "your email address", "otp_code": "the code", "ticket_id": "the ticket number"}[requested]
-            return stop_asking(
-                dispatcher, f"Let's leave it there: I couldn't get {what} from your messages. A person can help."
-            )
+            return stop_asking(f"Let's leave it there: I couldn't get {what} from your messages.")
         return events
 
     async def required_slots(

@@ -37,6 +37,7 @@ VAGUE = frozenset(
         "these", "those", "one", "ones", "something", "somethin", "whatever", "whatsit", "thingy", "with", "and",
         "or", "of", "my", "your", "is", "was", "there", "here", "you", "know", "like", "so", "well", "blue", "red",
         "other", "again", "same", "about", "for", "on", "in", "to", "what", "huh", "eh", "idk", "just", "maybe",
+        "not", "ok", "okay", "then", "now", "mean", "meant", "said", "green", "big", "small", "left", "right",
     }
 )
 VOCABULARY_FILE = "vocabulary.json"

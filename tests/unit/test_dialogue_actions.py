@@ -16,18 +16,20 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.account_tasks import ActionPlanChangeAnswer, ActionRunAccountTask
+from bot.actions.account_tasks import ActionRunAccountTask
+from bot.actions.confirmation import ActionAskConfirmed, ActionConfirmed, ValidateConfirmForm
 from bot.actions.accounts import reset_backend
 from bot.actions.accounts.demo import DemoAccountBackend
 from bot.actions.accounts.mail import read_outbox
 from bot.actions.conversation import ActionClarify, ActionSessionStart, ActionSetDetailLevel, parse_rating
 from bot.actions.licensing import ActionActivateLicense, ValidateActivationForm
 from bot.actions.settings import ActionSettings
+from bot.actions.diagnosis import ASK_ACTIONS, ValidateDiagnosisForm
 from bot.actions.troubleshooting import (
+    ActionAskStepOutcome,
     ActionStartTroubleshooting,
     ActionStepOutcome,
-    ActionTroubleshootStep,
-    ValidateDiagnosisForm,
+    ValidateStepForm,
 )
 from bot.actions.verification import VERIFIED, ValidateVerifyForm
 
@@ -103,54 +105,131 @@ async def run(action, t: Tracker) -> tuple[CollectingDispatcher, dict[str, Any]]
 # --- troubleshooting ---------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def kb_index() -> Path:
+    from tests.stack import built_test_index
+
+    return built_test_index()
+
+
+@pytest.fixture
+def searcher(kb_index: Path, monkeypatch: pytest.MonkeyPatch):
+    """The action server's KB searcher on the real index of kb/articles."""
+    from bot.actions.kb import get_searcher
+
+    monkeypatch.setenv("KB_INDEX_DIR", str(kb_index))
+    get_searcher.cache_clear()
+    yield get_searcher()
+    get_searcher.cache_clear()
+
+
+async def diagnosis_turn(slots: dict[str, Any], text: str, intent: str = "nlu_fallback", ranking=None):
+    dispatcher = CollectingDispatcher()
+    events = await ValidateDiagnosisForm().run(dispatcher, tracker(slots, text, intent, ranking=ranking), DOMAIN)
+    return dispatcher, events, slot_events(events)
+
+
+async def step_turn(slots: dict[str, Any], text: str, intent: str = "nlu_fallback"):
+    dispatcher = CollectingDispatcher()
+    events = await ValidateStepForm().run(dispatcher, tracker(slots, text, intent), DOMAIN)
+    return dispatcher, events, slot_events(events)
+
+
+WIFI = {"ts_flow": "wifi_dropout", "requested_slot": "q_scope", "open_question": {"question": "scope", "times": 1}}
+
+
 async def test_start_prefills_what_the_first_message_already_said() -> None:
     _, slots = await run(
         ActionStartTroubleshooting(),
-        tracker({"device": "laptop", "os": "Windows"}, "wifi drops on my laptop", "wifi_dropout"),
+        tracker({"os": "Windows"}, "wifi drops every evening on my windows laptop, only this one", "wifi_dropout"),
     )
     assert slots["ts_flow"] == "wifi_dropout"
-    assert slots["q_device"] == "computer" and slots["q_os"] == "windows"
-    assert slots["q_scope"] is None  # still to be asked
+    assert slots["q_os"] == "windows" and slots["q_scope"] == "one" and slots["q_timing"] == "evenings"
+    assert slots["q_neighbours"] is None  # still to be asked
 
 
-async def test_diagnosis_asks_only_the_flows_questions_and_matches_typed_answers() -> None:
+async def test_diagnosis_asks_only_what_still_changes_the_steps() -> None:
     form = ValidateDiagnosisForm()
     t = tracker({"ts_flow": "wifi_dropout", "requested_slot": "q_scope"}, "all of them, every device")
     assert await form.required_slots([], CollectingDispatcher(), t, DOMAIN) == [
-        "q_device", "q_os", "q_scope", "q_since", "q_timing", "q_neighbours", "q_error",
+        "q_scope", "q_os", "q_timing", "q_neighbours",
     ]  # fmt: skip
-    dispatcher = CollectingDispatcher()
-    events = slot_events(await form.run(dispatcher, t, DOMAIN))
-    assert events["q_scope"] == "all"
+    _, _, slots = await diagnosis_turn(WIFI, "all of them, every device")
+    assert slots["q_scope"] == "all"
+    assert slots["requested_slot"] == "q_timing"  # every device: the Windows-only step is out, so no OS question
 
 
-async def test_an_answer_that_fits_no_option_is_asked_again_once_then_accepted() -> None:
-    form = ValidateDiagnosisForm()
-    slots = {"ts_flow": "wifi_dropout", "requested_slot": "q_scope"}
-    dispatcher = CollectingDispatcher()
-    events = slot_events(await form.run(dispatcher, tracker(slots, "hmm purple"), DOMAIN))
-    assert events["q_scope"] is None and "didn't catch" in said(dispatcher)
-    events = slot_events(await form.run(CollectingDispatcher(), tracker({**slots, "ts_misses": 1}, "purple"), DOMAIN))
-    assert events["q_scope"] == "unknown"
+async def test_answers_to_questions_not_asked_yet_are_kept() -> None:
+    _, _, slots = await diagnosis_turn(WIFI, "just this laptop, windows 11, mostly in the evening")
+    assert (slots["q_scope"], slots["q_os"], slots["q_timing"]) == ("one", "windows", "evenings")
+    assert slots["requested_slot"] == "q_neighbours"
 
 
-async def test_a_request_for_a_person_is_not_taken_as_an_answer() -> None:
-    form = ValidateDiagnosisForm()
-    t = tracker({"ts_flow": "wifi_dropout", "requested_slot": "q_scope"}, "get me a human", "request_human")
-    assert "q_scope" not in slot_events(await form.run(CollectingDispatcher(), t, DOMAIN))
+async def test_a_short_answer_is_an_answer_whatever_the_classifier_says() -> None:
+    _, _, slots = await diagnosis_turn(WIFI, "only this", "complain")
+    assert slots["q_scope"] == "one"
+
+
+async def test_an_unmatched_answer_is_asked_once_more_then_the_flow_goes_on_without_it() -> None:
+    dispatcher, _, slots = await diagnosis_turn(WIFI, "hmm purple")
+    assert "didn't catch" in said(dispatcher)
+    assert slots["requested_slot"] == "q_scope" and "q_scope" not in slots
+    asked_twice = {**WIFI, "open_question": {"question": "scope", "times": 2}}
+    dispatcher, _, slots = await diagnosis_turn(asked_twice, "purple again")
+    assert slots["q_scope"] == "unknown" and slots["requested_slot"] == "q_os"
+    assert "go on without" in said(dispatcher)
+
+
+async def test_the_ask_action_counts_how_often_a_question_was_asked_in_a_row() -> None:
+    ask = next(a for a in ASK_ACTIONS if a().name() == "action_ask_q_scope")()
+    dispatcher, slots = await run(ask, tracker({"open_question": {"question": "scope", "times": 1}}))
+    assert slots["open_question"] == {"question": "scope", "times": 2}
+    assert [b["title"] for b in dispatcher.messages[0]["buttons"]] == ["Only this device", "Every device at home", "Not sure"]
+
+
+async def test_a_request_for_a_person_is_left_to_the_rules() -> None:
+    _, events, _ = await diagnosis_turn(WIFI, "get me a human", "request_human")
+    assert events == []  # nothing extracted: Rasa's rule for request_human takes the turn
+
+
+async def test_stop_ends_the_flow_cleanly() -> None:
+    dispatcher, events, slots = await diagnosis_turn(WIFI, "stop")
+    assert slots["ts_flow"] is None and slots["requested_slot"] is None
+    assert any(e.get("event") == "followup" and e.get("name") == "action_listen" for e in events)
+    assert "stopped" in said(dispatcher)
+
+
+async def test_a_correction_leaves_the_flow_and_routes_the_new_problem() -> None:
+    ranking = [{"name": "email_sync", "confidence": 0.9}, {"name": "app_crash", "confidence": 0.06}]
+    slots = {"ts_flow": "email_sync", "requested_slot": "q_sync_type", "q_app_platform": "mobile"}
+    dispatcher, events, after = await diagnosis_turn(
+        slots, "no, that's not it. I mean the nimbus app keeps closing on my phone", "email_sync", ranking
+    )
+    assert after["ts_flow"] is None and after["q_app_platform"] is None
+    routed = [e for e in events if e.get("event") == "user"]
+    assert routed and routed[0]["parse_data"]["intent"]["name"] == "app_crash"
+    assert routed[0]["text"] == "the nimbus app keeps closing on my phone"
+    assert {"event": "action", "name": "action_listen", "policy": None, "confidence": None, "timestamp": None} in events
+    assert "got that wrong" in said(dispatcher)
+
+
+async def test_a_side_question_is_answered_and_the_same_question_comes_back(searcher) -> None:
+    dispatcher, events, slots = await diagnosis_turn(WIFI, "will restarting the router delete my wifi password?")
+    assert slots["requested_slot"] == "q_scope" and "q_scope" not in slots
+    assert any((m.get("custom") or {}).get("data", {}).get("tier0", {}).get("citation") for m in dispatcher.messages)
+    assert not any(e.get("event") == "user" for e in events)
 
 
 async def test_steps_follow_the_answers_and_the_wording_follows_the_customer() -> None:
-    answers = {"q_scope": "one", "q_timing": "evenings", "q_neighbours": "yes", "ts_flow": "wifi_dropout"}
-    dispatcher, slots = await run(ActionTroubleshootStep(), tracker(answers))
-    assert "Change the router's Wi-Fi channel" in said(dispatcher) and slots["pending"] == "step_outcome"
+    answers = {"q_scope": "one", "q_timing": "evenings", "q_neighbours": "yes", "ts_flow": "wifi_dropout", "ts_step": 0}
+    dispatcher, slots = await run(ActionAskStepOutcome(), tracker(answers))
+    assert "Change the router's Wi-Fi channel" in said(dispatcher) and "Did that fix it?" in said(dispatcher)
     technical = said(dispatcher)
-    plain_dispatcher, _ = await run(
-        ActionSetDetailLevel(), tracker({**answers, "ts_step": 0, "pending": "step_outcome"}, intent="explain_simpler")
-    )
-    assert "simpler words" in said(plain_dispatcher)
-    assert said(plain_dispatcher).split("\n", 1)[1] != technical  # the same step, other words
-    # the choice sticks: the next step comes in plain words too
+    shown = {**answers, "ts_shown": slots["ts_shown"]}
+    again, _ = await run(ActionAskStepOutcome(), tracker(shown))
+    assert said(again) == "Did that fix it?"  # the step is already on screen
+    plain, _ = await run(ActionAskStepOutcome(), tracker({**shown, "detail_level": "plain"}))
+    assert "Change the router's Wi-Fi channel" in said(plain) and said(plain) != technical  # same step, other words
     _, level = await run(ActionSetDetailLevel(), tracker(intent="explain_simpler"))
     assert level["detail_level"] == "plain"
 
@@ -163,24 +242,41 @@ async def test_technical_wording_can_be_asked_for_again() -> None:
     assert slots["detail_level"] == "technical"
 
 
+STEP = {"ts_flow": "wifi_dropout", "q_scope": "all", "ts_step": 0, "requested_slot": "step_outcome"}
+
+
 async def test_a_failed_step_moves_to_the_next_and_is_recorded() -> None:
-    state = {"ts_flow": "wifi_dropout", "q_scope": "all", "ts_step": 0, "pending": "step_outcome"}
-    dispatcher, slots = await run(ActionStepOutcome(), tracker(state, "no", "deny"))
-    assert slots["ts_step"] == 1 and "Step 2" in said(dispatcher)
-    assert slots["ts_steps_tried"][0]["outcome"] == "did not fix it"
+    dispatcher, _, slots = await step_turn(STEP, "nope, still dropping")
+    assert slots["ts_step"] == 1 and slots["requested_slot"] == "step_outcome"
+    assert slots["ts_steps_tried"][0]["outcome"] == "did not fix it" and "next thing" in said(dispatcher)
 
 
 async def test_a_fixed_step_resolves_the_problem() -> None:
-    state = {"ts_flow": "wifi_dropout", "q_scope": "all", "ts_step": 1, "pending": "step_outcome"}
-    _, slots = await run(ActionStepOutcome(), tracker(state, "yes!", "affirm"))
-    assert slots["resolved"] is True and slots["ts_flow"] is None
-    assert slots["ts_steps_tried"][-1]["outcome"] == "fixed it"
+    _, _, slots = await step_turn({**STEP, "ts_step": 1}, "yep that did it", "affirm")
+    assert slots["step_outcome"] == "fixed" and slots["requested_slot"] is None
+    _, after = await run(ActionStepOutcome(), tracker({**STEP, "ts_step": 1, "step_outcome": "fixed"}))
+    assert after["resolved"] is True and after["ts_flow"] is None
+    assert after["ts_steps_tried"][-1]["outcome"] == "fixed it"
 
 
-async def test_repeating_the_problem_mid_flow_counts_as_not_fixed() -> None:
-    state = {"ts_flow": "wifi_dropout", "q_scope": "all", "ts_step": 0}
-    _, slots = await run(ActionStartTroubleshooting(), tracker(state, "it is still dropping!!", "wifi_dropout"))
-    assert slots["ts_step"] == 1 and "q_scope" not in slots  # answers kept, no new diagnosis
+async def test_no_success_is_assumed_from_an_unclear_answer() -> None:
+    dispatcher, _, slots = await step_turn(STEP, "the lights on the router are blue")
+    assert "step_outcome" in slots and slots["step_outcome"] is None and "Did the step fix" in said(dispatcher)
+    twice = {**STEP, "open_question": {"question": "step_outcome:0", "times": 2}}
+    _, _, slots = await step_turn(twice, "the lights are still blue")
+    assert slots["ts_step"] == 1  # asked twice: on to the next step, never "glad that fixed it"
+
+
+async def test_a_side_question_at_a_step_is_answered_and_the_step_stays(searcher) -> None:
+    _, events, slots = await step_turn(STEP, "will restarting the router reset my wifi password?")
+    assert slots["requested_slot"] == "step_outcome" and "ts_step" not in slots
+    assert not any(e.get("event") == "user" for e in events)
+
+
+async def test_the_last_failed_step_ends_the_steps() -> None:
+    path_length = 4  # wifi, every device: restart, placement, router update, ... (bot/flows)
+    _, _, slots = await step_turn({**STEP, "ts_step": path_length - 1}, "no")
+    assert slots["step_outcome"] == "exhausted" and slots["requested_slot"] is None
 
 
 # --- verification and account actions ------------------------------------------------------------
@@ -257,25 +353,51 @@ async def test_verified_reset_sends_the_link_and_unlock_unlocks(backend: DemoAcc
     assert "unlocked" in said(dispatcher) and not backend.lookup_customer("jordan@example.com").locked
 
 
+async def confirm_turn(state: dict[str, Any], text: str, intent: str = "nlu_fallback") -> dict[str, Any]:
+    """One answer to confirm_form; then action_confirmed, as the rule runs it. The slots after both."""
+    asked = {**state, "requested_slot": "confirmed", "open_question": {"question": "confirmed", "times": 1}}
+    _, slots = await run(ValidateConfirmForm(), tracker(asked, text, intent))
+    if slots.get("confirmed") is None:
+        return slots
+    _, done = await run(ActionConfirmed(), tracker({**asked, **slots}, text, intent))
+    return {**slots, **done}
+
+
 async def test_a_plan_changes_only_after_an_explicit_yes(backend: DemoAccountBackend) -> None:
     state = {**VERIFIED_ALEX, "account_task": "change_plan", "plan": "business"}
-    dispatcher, slots = await run(ActionRunAccountTask(), tracker(state))
-    assert "Plus" in said(dispatcher) and slots["pending"] == "confirm_plan_change"
+    _, slots = await run(ActionRunAccountTask(), tracker(state))
+    assert slots["pending"] == "confirm_plan_change" and "Plus" in slots["confirm_question"]["text"]
+    asked, _ = await run(ActionAskConfirmed(), tracker({**state, **slots}))
+    assert "Shall I upgrade you to **Business**" in said(asked)
     assert backend.get_plan("alex@example.com").plan == "plus"
-    await run(ActionPlanChangeAnswer(), tracker({**state, "pending": "confirm_plan_change"}, "no", "deny"))
+    await confirm_turn({**state, **slots}, "no, leave it", "deny")
     assert backend.get_plan("alex@example.com").plan == "plus"
-    dispatcher, slots = await run(
-        ActionPlanChangeAnswer(), tracker({**state, "pending": "confirm_plan_change"}, "yes", "affirm")
-    )
-    assert backend.get_plan("alex@example.com").plan == "business" and slots["resolved"] is True
+    after = await confirm_turn({**state, **slots}, "yes please do it", "affirm")
+    assert backend.get_plan("alex@example.com").plan == "business" and after["resolved"] is True
+
+
+async def test_an_unclear_answer_changes_nothing(backend: DemoAccountBackend) -> None:
+    state = {**VERIFIED_ALEX, "account_task": "change_plan", "plan": "business"}
+    _, slots = await run(ActionRunAccountTask(), tracker(state))
+    unclear = await confirm_turn({**state, **slots}, "hmm what does business cost")
+    assert unclear.get("confirmed") is None  # asked again
+    twice = {**state, **slots, "open_question": {"question": "confirmed", "times": 2}}
+    _, answered = await run(ValidateConfirmForm(), tracker({**twice, "requested_slot": "confirmed"}, "hmm"))
+    assert answered["confirmed"] == "no" and backend.get_plan("alex@example.com").plan == "plus"
 
 
 async def test_cancel_shows_the_plan_and_offers_a_cheaper_one_first(backend: DemoAccountBackend) -> None:
     sam = {"email": "sam@example.com", "verified_email": "sam@example.com", "account_task": "cancel"}
-    dispatcher, slots = await run(ActionRunAccountTask(), tracker(sam))
-    buttons = [b["title"] for m in dispatcher.messages for b in m.get("buttons") or []]
-    assert "Business" in said(dispatcher) and "Switch to Plus instead" in buttons and "Keep my plan" in buttons
+    _, slots = await run(ActionRunAccountTask(), tracker(sam))
+    buttons = [b["title"] for b in slots["confirm_question"]["buttons"]]
+    assert "Business" in slots["confirm_question"]["text"] and "Switch to Plus instead" in buttons
+    assert "Keep my plan" in buttons
     assert slots["pending"] == "confirm_cancel" and not backend.get_plan("sam@example.com").cancelled
+    kept = await confirm_turn({**sam, **slots}, "keep my plan please")
+    assert kept["resolved"] is False and not backend.get_plan("sam@example.com").cancelled
+    # typed, "no" and "cancel" in one answer: the customer names what they want
+    await confirm_turn({**sam, **slots}, "no thanks, just cancel it", "deny")
+    assert backend.get_plan("sam@example.com").cancelled
 
 
 async def test_license_key_format_and_state(backend: DemoAccountBackend) -> None:
@@ -290,7 +412,7 @@ async def test_license_key_format_and_state(backend: DemoAccountBackend) -> None
     dispatcher, slots = await run(ActionActivateLicense(), tracker({"license_key": "NMB2K-7QX4P-R8T3W-5HJ6Z"}))
     assert "activated" in said(dispatcher) and slots["resolved"] is True
     dispatcher, slots = await run(ActionActivateLicense(), tracker({"license_key": "NMB8X-3LD7Q-W4K9M-2RV5T"}))
-    assert "SAM-DESKTOP" in said(dispatcher) and slots["pending"] == "confirm_release"
+    assert "SAM-DESKTOP" in slots["confirm_question"]["text"] and slots["pending"] == "confirm_release"
 
 
 # --- conversation ------------------------------------------------------------------------------

@@ -57,11 +57,12 @@ def test_answers_change_the_wifi_path() -> None:
     assert everywhere[0].id == "restart-router"
 
 
-def test_typed_answers_are_matched_to_options() -> None:
-    scope, device = BOOK.questions["scope"], BOOK.questions["device"]
-    assert scope.match(list(scope.options.values())[0]) == list(scope.options)[0]  # a tapped button
-    assert device.match("a phone") == "phone"
-    assert BOOK.questions["error"].match("the error says 0x80072EE7") is None  # free text stays free text
+def test_one_phrase_belongs_to_one_option(tmp_path: Path) -> None:
+    (tmp_path / "troubleshooting").mkdir()
+    bank = (ROOT / "bot/flows/questions.yml").read_text()
+    (tmp_path / "questions.yml").write_text(bank.replace('say: [cable, ethernet', 'say: ["wi fi", cable, ethernet', 1))
+    with pytest.raises(FlowError, match="questions.yml.*'wi fi' is said for both"):
+        load_flows(tmp_path)
 
 
 def test_a_broken_flow_file_is_named_with_the_reason(tmp_path: Path) -> None:

@@ -3,10 +3,18 @@ os, device, scope and since at once, whichever of them was asked."""
 
 from __future__ import annotations
 
+import re
+
 from bot.actions.flows import UNKNOWN, Flow, FlowBook
 from bot.actions.understanding.devices import device_facts
 from bot.actions.understanding.options import match_option
 from bot.actions.understanding.signals import is_unknown
+from bot.actions.understanding.text import normalise
+
+CLAUSE_BREAK = re.compile(r"\bbut\b|[,;.!?]|\bwhile\b|\bwhereas\b|\balthough\b|\bthough\b", re.IGNORECASE)
+WORKS_FINE = re.compile(r"\b(?:works?|working|fine|ok|okay|no problems?|no issues?|unaffected)\b")
+# Questions whose answers are about the other devices ("only mine, the others work fine").
+ABOUT_OTHERS_TOO = frozenset({"scope", "other_sites", "slowness"})
 
 
 def answer_to(name: str, book: FlowBook, text: str) -> str | None:
@@ -36,10 +44,15 @@ def facts_in(text: str, flow: Flow, book: FlowBook, asked: str | None = None) ->
     for name, value in device_facts(text).items():
         if name in names and name not in found:
             found[name] = value
+    clauses = [c for c in CLAUSE_BREAK.split(text) if c.strip()]
     for name in names:
         if name in found or name == asked or book.questions[name].asked_only:
             continue
-        value = match_option(book.questions[name], text, asked=False)
-        if value is not None:
-            found[name] = value
+        for clause in clauses:
+            if name not in ABOUT_OTHERS_TOO and WORKS_FINE.search(normalise(clause)):
+                continue  # "my phone on the Wi-Fi works fine" says nothing about the broken device
+            value = match_option(book.questions[name], clause, asked=False)
+            if value is not None:
+                found[name] = value
+                break
     return found
