@@ -63,14 +63,30 @@ def leave_flow() -> list[dict[str, Any]]:
 
 def routing_intent(ranking: list[dict[str, Any]], exclude: str | None) -> dict[str, Any] | None:
     """The likeliest problem in an intent ranking, other than the one that turned out wrong."""
-    floor = ROUTING_CONFIDENCE_AFTER_EXCLUDING if exclude and any(c.get("name") == exclude for c in ranking[:1]) else (
-        ROUTING_CONFIDENCE
+    floor = (
+        ROUTING_CONFIDENCE_AFTER_EXCLUDING
+        if exclude and any(c.get("name") == exclude for c in ranking[:1])
+        else (ROUTING_CONFIDENCE)
     )
     for candidate in ranking:
         name = candidate.get("name")
         if name in ROUTABLE and name != exclude and float(candidate.get("confidence") or 0) >= floor:
             return {"name": name, "confidence": candidate.get("confidence")}
     return None
+
+
+async def read_on_its_own(tracker: Tracker, text: str) -> dict[str, Any]:
+    """The NLU's reading of `text`: the latest message's own, or (for part of it) Rasa's parse."""
+    latest = tracker.latest_message or {}
+    if text.strip() == (latest.get("text") or "").strip():
+        return latest
+    return await parse(text) or latest
+
+
+def routed(tracker: Tracker, text: str, intent: dict[str, Any], entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    parse_data = {"text": text, "intent": intent, "intent_ranking": [intent], "entities": entities}
+    user = UserUttered(text, parse_data=parse_data, input_channel=tracker.get_latest_input_channel())
+    return [ActionExecuted("action_listen"), {**user, "metadata": {ROUTED_AGAIN: True}}]
 
 
 async def route_again(
@@ -80,33 +96,30 @@ async def route_again(
     then run as they would for a first message. The intent is `intent` when given, else the
     likeliest one other than `exclude` (text that is only part of the message is read on its own by
     the NLU). [] when the text names no problem."""
-    latest = tracker.latest_message or {}
-    entities = latest.get("entities") or []
     if intent is not None:
-        chosen: dict[str, Any] | None = {"name": intent, "confidence": 1.0}
-    else:
-        parsed = await parse(text) if text.strip() != (latest.get("text") or "").strip() else None
-        if parsed is not None:
-            entities = parsed.get("entities") or []
-        chosen = routing_intent((parsed or latest).get("intent_ranking") or [], exclude)
-    if chosen is None:
-        return []
-    parse_data = {"text": text, "intent": chosen, "intent_ranking": [chosen], "entities": entities}
-    user = UserUttered(text, parse_data=parse_data, input_channel=tracker.get_latest_input_channel())
-    return [ActionExecuted("action_listen"), {**user, "metadata": {ROUTED_AGAIN: True}}]
+        return routed(
+            tracker, text, {"name": intent, "confidence": 1.0}, (tracker.latest_message or {}).get("entities") or []
+        )
+    reading = await read_on_its_own(tracker, text)
+    chosen = routing_intent(reading.get("intent_ranking") or [], exclude)
+    return routed(tracker, text, chosen, reading.get("entities") or []) if chosen else []
 
 
 async def take_up_instead(
     dispatcher: CollectingDispatcher, tracker: Tracker, text: str, exclude: str | None
 ) -> list[dict[str, Any]]:
     """What the customer said instead of answering (a correction's restated problem, a new
-    problem): a how-to question with a strong article is answered from it, anything else is routed
-    as a new message. [] when it names nothing the bot can take up."""
-    if wants_information(text):
+    problem): a how-to question, or the same kind of problem put more precisely ("no, that's not
+    it: my company VPN blocks syncing" in the VPN flow), is answered from the best article; anything
+    else is routed as a new message. [] when it names nothing the bot can take up."""
+    reading = await read_on_its_own(tracker, text)
+    top = ((reading.get("intent") or {}).get("name")) if reading else None
+    if wants_information(text) or (exclude and top == exclude):
         hit = await best_article(text)
         if hit is not None:
             return [*answer_with(dispatcher, tracker, hit, "From our help article"), SlotSet("kb_next", [])]
-    return await route_again(tracker, text, exclude=exclude)
+    chosen = routing_intent(reading.get("intent_ranking") or [], exclude)
+    return routed(tracker, text, chosen, reading.get("entities") or []) if chosen else []
 
 
 def routed_again(tracker: Tracker) -> bool:

@@ -29,7 +29,7 @@ class ActionSettings(BaseSettings):
     rasa_parse_timeout_seconds: float = 3.0
     # A how-to question that names a problem ("how do I add a printer by IP?") is answered from the
     # KB first when its best article scores at least this (KB_MIN_SCORE is the floor for any answer).
-    kb_first_min_score: float = 0.5
+    kb_first_min_score: float = 0.45
     # KB article urls are paths (/help/articles/<id>); the bot cites them on this site.
     help_site_url: str = "http://127.0.0.1:8000"
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.detours import routed_again
 from bot.actions.dialogue import latest_text
-from bot.actions.kb import answer_with, strong_articles
+from bot.actions.kb import answer_with, strong_article, strong_articles
 from bot.actions.understanding.signals import wants_information
 
 # What "No" offers after a KB-first answer, by the intent the question was about.
@@ -61,3 +61,21 @@ async def kb_first(dispatcher: CollectingDispatcher, tracker: Tracker, intent: s
         SlotSet(THEN_SLOT, {"intent": intent, "text": text}),
         SlotSet("resolved", None),
     ]
+
+
+class ActionOutOfScope(Action):
+    """Outside what the bot does, unless an article answers it well: the classifier's out-of-scope
+    class also catches some plain how-to questions ("which of my two Wi-Fi networks is better?")."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        text = latest_text(tracker)
+        hit = None if text.startswith("/") else await strong_article(text)
+        if hit is None:
+            dispatcher.utter_message(response="utter_out_of_scope")
+            return []
+        return [*answer_with(dispatcher, tracker, hit, "This help article may answer it"), SlotSet("kb_next", [])]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from authoring import domain_coverage, kb_lint
+from authoring import domain_coverage, flow_lint, kb_lint
 from authoring.problems import Problem
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,7 +21,7 @@ def project(tmp_path: Path) -> Path:
     """A copy of the parts of the project the checks read, to break one thing at a time."""
     for name in ("domain.yml", "config.yml"):
         shutil.copy(ROOT / name, tmp_path / name)
-    for folder in ("bot/data", "tests/stories", "kb/articles", "kb/eval"):
+    for folder in ("bot/data", "bot/flows", "tests/stories", "kb/articles", "kb/eval"):
         shutil.copytree(ROOT / folder, tmp_path / folder)
     return tmp_path
 
@@ -100,6 +100,14 @@ def test_nlu_fallback_needs_no_domain_entry_and_out_of_scope_is_checked_like_any
         f"domain.yml:{line}: intent 'out_of_scope' has no training examples (add '- intent: out_of_scope' to "
         "bot/data/nlu/)"
     ]
+
+
+def test_a_typed_phrase_claimed_by_two_options_is_named_at_its_line(project: Path) -> None:
+    bank = project / "bot/flows/questions.yml"
+    bank.write_text(bank.read_text().replace("say: [cable, ethernet", 'say: ["wi fi", cable, ethernet', 1))
+    problems = flow_lint.check(project / "bot/flows")
+    assert len(problems) == 1 and "'wi fi' is said for both" in problems[0].message
+    assert problems[0].path == bank and problems[0].line == line_containing(bank, '"wi fi"')
 
 
 def test_a_yaml_mistake_is_reported_once_at_its_line(project: Path) -> None:
