@@ -22,8 +22,11 @@ def times_asked(tracker: Tracker, question: str) -> int:
 
 
 def asked_again(tracker: Tracker, question: str) -> dict[str, Any]:
-    """The slot event for asking `question` (once more)."""
-    return SlotSet(OPEN_QUESTION, {"question": question, "times": times_asked(tracker, question) + 1})
+    """The slot event for asking `question` (once more). Asking again in other words because the
+    customer asked for them ("explain simpler") does not count."""
+    reworded = ((tracker.latest_message or {}).get("intent") or {}).get("name") == "explain_simpler"
+    times = times_asked(tracker, question) + (0 if reworded and times_asked(tracker, question) else 1)
+    return SlotSet(OPEN_QUESTION, {"question": question, "times": times})
 
 
 def unchanged(tracker: Tracker) -> dict[str, Any]:

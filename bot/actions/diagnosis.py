@@ -108,12 +108,14 @@ class ValidateDiagnosisForm(FormValidationAction):
                 name: UNKNOWN if text == NOT_SURE else next(v for v, o in question.options.items() if o.title == text)
             }
             return facts_events(found)
-        if not text.startswith("/") and is_correction(text):
+        if is_correction(text):
             # "No, that's not it: <another problem>" is a correction even if it names an option.
             corrected = await self.correct_course(dispatcher, tracker, flow, text, Interruption.CORRECTION)
             if corrected:
                 return corrected
-        found = facts_in(text, flow, flow_book(), asked=name) if not text.startswith("/") else {}
+        if text.startswith("/"):
+            return None  # another button (a person, other wording, "did you mean"): the rules take it
+        found = facts_in(text, flow, flow_book(), asked=name)
         if name in found:
             return facts_events(found)
         kind = interruption(tracker, flow.intent)

@@ -176,8 +176,10 @@ class ValidateStepForm(FormValidationAction):
         if angry(tracker):
             return None  # "no, still broken, this is ridiculous": frustration goes to a person
         verdict = {"/affirm": "yes", "/deny": "no"}.get(text)
+        if verdict is None and text.startswith("/"):
+            return None  # another button (other wording, a person): its intent's rules take it
         kind = None
-        if verdict is None and not text.startswith("/"):
+        if verdict is None:
             if is_correction(text) and restated_problem(text):
                 kind = Interruption.CORRECTION  # "no, that's not it: <another problem>"
             elif not is_unknown(text):

@@ -41,6 +41,7 @@ RESEND = "Send a new code"
 NOT_AN_EMAIL, NOT_A_CODE, NOT_A_TICKET = "[not an email]", "[not a code]", "[not a ticket id]"
 VERIFIED, FAILED = "[verified]", "[failed]"
 ASKED_HERE = ("email", "otp_code", "ticket_id")
+NON_ANSWERS = (NOT_AN_EMAIL, NOT_A_CODE, NOT_A_TICKET)
 WHY_ASKED = re.compile(r"\b(why|what for|what do you need)\b.*\b(email|address|code|it)\b", re.IGNORECASE)
 
 TASK_BY_INTENT = {
@@ -129,8 +130,12 @@ class ValidateVerifyForm(FormValidationAction):
                 else:
                     await answer_on_the_side(dispatcher, text)
                 return [unchanged(tracker), SlotSet("requested_slot", requested)]
-        events = await super().run(dispatcher, tracker, domain)
-        missed = any(e.get("event") == "slot" and e.get("name") == requested and e.get("value") is None for e in events)
+        # ValidationAction.run, keeping what was extracted: only a non-answer (no address, no code at
+        # all) counts towards "asked twice"; a wrong code has its own three tries.
+        extracted = await self.get_extraction_events(dispatcher, tracker, domain)
+        tracker.add_slots(extracted)
+        events = await self._extract_validation_events(dispatcher, tracker, domain)
+        missed = any(e.get("name") == requested and e.get("value") in NON_ANSWERS for e in extracted)
         if requested in ASKED_HERE and missed and times_asked(tracker, requested) >= MAX_ASKS:
             what = {"email": "your email address", "otp_code": "the code", "ticket_id": "the ticket number"}[requested]
             return stop_asking(f"Let's leave it there: I couldn't get {what} from your messages.")
