@@ -29,12 +29,13 @@ export PYTHONPATH := $(CURDIR)
 TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py)
 KB_INPUTS       := $(shell find kb/articles -name '*.md' 2>/dev/null) $(wildcard kb_index/*.py)
 
-.PHONY: help setup run test lint train index validate report reload inbox analytics bench bench-latency bench-kb bench-nlu bench-nlu-compare bench-handoff lock clean
+.PHONY: help setup run test lint train index validate report reload inbox analytics eval-conversations bench bench-latency bench-kb bench-nlu bench-nlu-compare bench-handoff lock clean
 
 help:
 	@echo "make run     set up what is missing, train/index what changed, start the stack"
 	@echo "make test    set up what is missing and run every test"
 	@echo "make bench   benchmarks: bench-latency, bench-kb, bench-nlu, bench-handoff (figures in bench/results/)"
+	@echo "make eval-conversations   scripted customers over the real stack, tapping and typing -> bench/results/conversations.json"
 	@echo "make validate   check intents, KB articles and the Rasa data (file:line per problem)"
 	@echo "make report     NLU cross-validation (FOLDS=5) and KB evaluation -> reports/index.html"
 	@echo "make reload     train/index what changed and swap both into the running stack"
@@ -135,7 +136,13 @@ test: setup $(CHROMIUM)
 lint: $(APP_STAMP)
 	@$(APP_VENV)/bin/ruff check .
 
-bench: bench-latency bench-kb bench-nlu bench-handoff
+bench: bench-latency bench-kb bench-nlu bench-handoff eval-conversations
+
+# Every scripted customer of tests/conversations/ (taps, then types) over the REST channel of a
+# freshly started stack with the trained model: deflection, escalations, false success claims,
+# turns and latency. ONLY=<regex> runs some customers; CUSTOMERS=<folder> another set of them.
+eval-conversations: setup train index
+	@$(APP_PY) -m bench.conversations -v $(if $(ONLY),--only '$(ONLY)') $(if $(CUSTOMERS),--customers $(CUSTOMERS))
 
 bench-latency: setup train index
 	@OMP_NUM_THREADS=1 $(APP_PY) -m bench.latency

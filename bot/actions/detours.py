@@ -114,11 +114,17 @@ async def take_up_instead(
     else is routed as a new message. [] when it names nothing the bot can take up."""
     reading = await read_on_its_own(tracker, text)
     top = ((reading.get("intent") or {}).get("name")) if reading else None
+    chosen = routing_intent(reading.get("intent_ranking") or [], exclude)
     if wants_information(text) or (exclude and top == exclude):
         hit = await best_article(text)
         if hit is not None:
-            return [*answer_with(dispatcher, tracker, hit, "From our help article"), SlotSet("kb_next", [])]
-    chosen = routing_intent(reading.get("intent_ranking") or [], exclude)
+            # A "no" to the article then takes up the next likeliest problem.
+            then = {"intent": chosen["name"], "text": text} if chosen and chosen["name"] in SUPPORT_INTENTS else None
+            return [
+                *answer_with(dispatcher, tracker, hit, "From our help article"),
+                SlotSet("kb_next", []),
+                SlotSet("kb_then", then),
+            ]
     return routed(tracker, text, chosen, reading.get("entities") or []) if chosen else []
 
 

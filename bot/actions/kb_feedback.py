@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.asking import MAX_ASKS, asked_again, confirm, times_asked, unchanged
 from bot.actions.detours import route_again
 from bot.actions.dialogue import PERSON_OR_NOT, latest_intent, latest_text, now_iso
-from bot.actions.handoff import hand_over
+from bot.actions.handoff import hand_over, not_understood_before
 from bot.actions.interruptions import Interruption, interruption
 from bot.actions.kb import DID_IT_HELP, answer_with
 from bot.actions.triage import THEN_SLOT
@@ -93,6 +93,12 @@ class ActionKBFeedback(Action):
         said = tracker.get_slot(HELPED_SLOT) or ("yes" if latest_intent(tracker) == "affirm" else "no")
         if not current:
             # A yes/no with nothing open: nothing to rate, nothing to escalate yet.
+            if not_understood_before(tracker):
+                # ...unless it answers "did you mean...?" with neither: a second miss in a row.
+                dispatcher.utter_message(
+                    text="Sorry, I'm still not sure I understand. Let me get a person to help you."
+                )
+                return [SlotSet(HELPED_SLOT, None), *await hand_over(dispatcher, tracker, reason="low_confidence")]
             if said == "yes":
                 dispatcher.utter_message(text="Great! Anything else I can help with?")
                 return [SlotSet("resolved", False), SlotSet(HELPED_SLOT, None)]

@@ -17,14 +17,14 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.account_tasks import ActionRunAccountTask
-from bot.actions.confirmation import ActionAskConfirmed, ActionConfirmed, ValidateConfirmForm
 from bot.actions.accounts import reset_backend
 from bot.actions.accounts.demo import DemoAccountBackend
 from bot.actions.accounts.mail import read_outbox
+from bot.actions.confirmation import ActionAskConfirmed, ActionConfirmed, ValidateConfirmForm
 from bot.actions.conversation import ActionClarify, ActionSessionStart, ActionSetDetailLevel, parse_rating
+from bot.actions.diagnosis import ASK_ACTIONS, ValidateDiagnosisForm
 from bot.actions.licensing import ActionActivateLicense, ValidateActivationForm
 from bot.actions.settings import ActionSettings
-from bot.actions.diagnosis import ASK_ACTIONS, ValidateDiagnosisForm
 from bot.actions.troubleshooting import (
     ActionAskStepOutcome,
     ActionStartTroubleshooting,
