@@ -70,8 +70,9 @@ def test_a_position_picks_a_button(typed: str, value: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "typed", "value"),
-    [("os", "wnidows", "windows"), ("browser", "frefox", "firefox"), ("vpn_problem", "it wont conect", "cannot_connect"),
-     ("slowness", "only nimbsu", "only_nimbus"), ("printer_connection", "usb cabel", "usb")],
+    [("os", "wnidows", "windows"), ("browser", "frefox", "firefox"),
+     ("vpn_problem", "it wont conect", "cannot_connect"), ("slowness", "only nimbsu", "only_nimbus"),
+     ("printer_connection", "usb cabel", "usb")],
 )  # fmt: skip
 def test_one_typo_is_forgiven(name: str, typed: str, value: str) -> None:
     assert answer_to(name, BOOK, typed) == value
@@ -109,7 +110,9 @@ def test_several_facts_in_one_message_answer_questions_not_asked_yet() -> None:
 
 
 def test_facts_about_the_devices_that_work_are_not_taken_for_the_broken_one() -> None:
-    found = facts_in("My desktop PC has no internet, but my phone on the Wi-Fi works fine.", BOOK.flows["no_internet"], BOOK)
+    found = facts_in(
+        "My desktop PC has no internet, but my phone on the Wi-Fi works fine.", BOOK.flows["no_internet"], BOOK
+    )
     assert "connection" not in found
 
 
@@ -144,7 +147,9 @@ def test_conversation_signals() -> None:
     assert all(signals.is_stop(t) for t in ("stop", "Cancel", "never mind", "forget it", "nvm", "stop the questions"))
     assert not signals.is_stop("my app stops when I open it")
     correction = "no, that's not it. I mean: my phone gets no notifications"
-    assert signals.is_correction(correction) and signals.restated_problem(correction) == "my phone gets no notifications"
+    assert (
+        signals.is_correction(correction) and signals.restated_problem(correction) == "my phone gets no notifications"
+    )
     assert signals.is_correction("wrong problem") and signals.restated_problem("wrong problem") == ""
     assert signals.is_question("how long will this take?") and signals.is_question("will I lose my files")
     assert not signals.is_question("only this one")

@@ -184,7 +184,11 @@ async def test_the_ask_action_counts_how_often_a_question_was_asked_in_a_row() -
     ask = next(a for a in ASK_ACTIONS if a().name() == "action_ask_q_scope")()
     dispatcher, slots = await run(ask, tracker({"open_question": {"question": "scope", "times": 1}}))
     assert slots["open_question"] == {"question": "scope", "times": 2}
-    assert [b["title"] for b in dispatcher.messages[0]["buttons"]] == ["Only this device", "Every device at home", "Not sure"]
+    assert [b["title"] for b in dispatcher.messages[0]["buttons"]] == [
+        "Only this device",
+        "Every device at home",
+        "Not sure",
+    ]
 
 
 async def test_a_request_for_a_person_is_left_to_the_rules() -> None:
