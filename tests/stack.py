@@ -40,6 +40,7 @@ def _training_files() -> list[Path]:
         ROOT / "domain.yml",
         *sorted((ROOT / "bot/data").rglob("*.yml")),
         *sorted((ROOT / "bot/nlu").glob("*.py")),
+        *sorted((ROOT / "bot/nlu").glob("*.yml")),
     ]
 
 
