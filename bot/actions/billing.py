@@ -24,11 +24,15 @@ from bot.actions.understanding.text import normalise
 # A payment of this customer's that someone has to look at.
 ACCOUNT_SPECIFIC = re.compile(
     r"\b(?:charged (?:me )?(?:twice|double|two times|2 times|again|more than once|after|even though|wrong|too much)|"
-    r"double (?:charged|charge|billed|payment)|billed twice|two charges|duplicate (?:charge|payment)|"
+    r"(?:took|taken|billed|charged|paid|payed|debited) .{0,30}(?:twice|two times|2 times|double|again)|"
+    r"double (?:charged|charge|billed|billing|payment)|billed twice|two charges|duplicate (?:charge|payment)|"
     r"(?:want|need|get|like) (?:a|my|the) (?:money back|refund)|refund (?:me|my|the|this|that|it|last)|"
-    r"money back|dispute|chargeback|unauthori[sz]ed|didnt authori[sz]e|didn t authori[sz]e|fraud|"
-    r"wrong amount|overcharged|over charged|still (?:being )?charged|charged (?:for|after) .*cancel|"
-    r"why (?:was|am|did|have) (?:i|you) (?:been )?charg|took (?:money|payment)|card (?:was )?charged)\b"
+    r"money back|dispute|chargeback|unauthori[sz]ed|"
+    r"(?:didnt|didn t|did not|never) (?:authori[sz]e|agree|sign up|order)|"
+    r"fraud|scam|wrong amount|overcharged|over charged|still (?:getting |being )?(?:charged|billed)|"
+    r"charged (?:for|after) .*cancel|(?:dont|don t|do not) recogni[sz]e|unknown (?:charge|payment)|"
+    r"why (?:was|am|did|have|were) (?:i|you|we) (?:been )?(?:charg|bill)|took (?:money|payment)|card (?:was )?charged|"
+    r"charged my|billed my|charged (?:us|me)|my (?:bank|card) statement|(?:old|expired|wrong) card)\b"
 )
 TO_BILLING = "Questions about charges and invoices are answered by our billing team, who can see your payment details."
 

@@ -1,8 +1,11 @@
 """A Rasa 3.6 post-processor for extracted entities (place it before EntitySynonymMapper).
 
 - Entities with a fixed format (email, ticket id, licence key, error code) are found by
-  RegexEntityExtractor from the regexes in bot/data/nlu/entities.yml; the CRF may find the same
-  span again. Where spans overlap, the regex extractor's entity is kept and the other dropped.
+  RegexEntityExtractor from the regexes in bot/data/nlu/entities.yml, the words customers use for
+  systems, browsers, clients, plans and devices by LexiconEntityExtractor; the CRF may find the
+  same span again. Where spans overlap, the more trusted extractor's entity is kept (in the order
+  of `preferred_extractors`; two trusted ones of different types may share words: "iPhone 14" a
+  device, "iOS 17" next to it an os).
 - The CRF sometimes tags each word of a multi-word value separately ("google" + "chrome"): entities
   of the same type separated only by spaces are joined into one, whose value is the text of the
   whole span, so that the synonym mapper can normalise it ("google chrome" -> Chrome).
@@ -27,7 +30,8 @@ from rasa.shared.nlu.training_data.message import Message
 class EntityMerger(GraphComponent, EntityExtractorMixin):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"preferred_extractor": "RegexEntityExtractor", "join_adjacent": True}
+        # Earlier in the list wins where spans overlap; extractors not listed (the CRF) come last.
+        return {"preferred_extractors": ["RegexEntityExtractor", "LexiconEntityExtractor"], "join_adjacent": True}
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = {**self.get_default_config(), **config}
@@ -50,14 +54,12 @@ class EntityMerger(GraphComponent, EntityExtractorMixin):
         return messages
 
     def clean(self, entities: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
-        preferred = self.config["preferred_extractor"]
-        strong = [e for e in entities if e.get("extractor") == preferred]
-        kept = list(strong)
-        for e in entities:
-            if e.get("extractor") == preferred:
-                continue
-            if any(_overlap(e, s) for s in strong):
-                continue
+        preferred = self.config["preferred_extractors"]
+        rank = {name: i for i, name in enumerate(preferred)}
+        kept: list[dict[str, Any]] = []
+        for e in sorted(entities, key=lambda e: rank.get(e.get("extractor"), len(preferred))):
+            if any(_overlap(e, k) and (k["entity"] == e["entity"] or e.get("extractor") not in rank) for k in kept):
+                continue  # a less trusted extractor's span over a kept one
             kept.append(e)
         kept.sort(key=lambda e: (e.get("start", 0), e.get("end", 0)))
         if not self.config["join_adjacent"]:
@@ -68,7 +70,8 @@ class EntityMerger(GraphComponent, EntityExtractorMixin):
             if (
                 last is not None
                 and last["entity"] == e["entity"]
-                and last.get("extractor") == e.get("extractor") != preferred
+                and last.get("extractor") == e.get("extractor")
+                and e.get("extractor") not in rank
                 and "start" in e
                 and "end" in last
                 and text[last["end"] : e["start"]].strip() == ""

@@ -54,7 +54,11 @@ class LexiconEntityExtractor(GraphComponent, EntityExtractorMixin):
 
     @classmethod
     def create(
-        cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
     ) -> LexiconEntityExtractor:
         return cls(config, model_storage, resource)
 
@@ -111,8 +115,10 @@ class LexiconEntityExtractor(GraphComponent, EntityExtractorMixin):
                 found.append(self._entity(entity, value, span.start_char, span.end_char, text))
         said = text.lower()
         for entity, value, pattern in self._patterns:
+            min_digits = int((self.lexicon.get(entity) or {}).get("min_digits") or 0)
             for m in pattern.finditer(said):
-                found.append(self._entity(entity, value, m.start(), m.end(), text))
+                if sum(c.isdigit() for c in m.group(0)) >= min_digits:
+                    found.append(self._entity(entity, value, m.start(), m.end(), text))
         return _longest_first(found)
 
     @staticmethod
