@@ -40,6 +40,23 @@ def describe_plan(info: PlanInfo) -> str:
     return f"You're on **{PLAN_NAMES[info.plan]}** ({info.seats} seat(s), ${info.price_per_month}/month{renew})."
 
 
+def wanted_plan(tracker: Tracker, current: str) -> str:
+    """The plan the customer wants: the `plan` slot, unless that is the plan they are on and their
+    recent messages name another ("put me on free instead of paying for plus")."""
+    target = (tracker.get_slot("plan") or "").lower()
+    if target and target != current:
+        return target
+    said = [e for e in tracker.events if e.get("event") == "user"][-3:]
+    named = [
+        str(ent.get("value")).lower()
+        for e in said
+        for ent in (e.get("parse_data") or {}).get("entities") or []
+        if ent.get("entity") == "plan"
+    ]
+    other = [p for p in named if p in PLAN_NAMES and p != current]
+    return other[-1] if other else target
+
+
 def done(resolved: bool = True) -> list[dict[str, Any]]:
     """End of a task. `resolved` is always set so the rating rule sees this turn's outcome."""
     return [SlotSet("account_task", None), SlotSet("pending", None), SlotSet("resolved", resolved)]
@@ -159,7 +176,7 @@ class ActionRunAccountTask(Action):
 
     @staticmethod
     def offer_plan_change(dispatcher: CollectingDispatcher, tracker: Tracker, info: PlanInfo) -> list[dict[str, Any]]:
-        target = (tracker.get_slot("plan") or "").lower()
+        target = wanted_plan(tracker, info.plan)
         if target not in PLAN_NAMES:
             buttons = [{"title": name, "payload": name} for key, name in PLAN_NAMES.items() if key != info.plan]
             return [
@@ -172,7 +189,7 @@ class ActionRunAccountTask(Action):
         direction = "upgrade" if list(PLAN_NAMES).index(target) > list(PLAN_NAMES).index(info.plan) else "downgrade"
         when = "right away" if direction == "upgrade" else "at the end of your current billing period"
         question = f"{describe_plan(info)} Shall I {direction} you to **{PLAN_NAMES[target]}**? It takes effect {when}."
-        return [SlotSet("resolved", False), *confirm("confirm_plan_change", question, YES_NO)]
+        return [SlotSet("resolved", False), SlotSet("plan", target), *confirm("confirm_plan_change", question, YES_NO)]
 
     @staticmethod
     def offer_cancel(dispatcher: CollectingDispatcher, info: PlanInfo) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.asking import confirm
-from bot.actions.detours import routed_again
+from bot.actions.detours import route_again, routed_again
 from bot.actions.dialogue import PERSON_OR_NOT, latest_text, leave_csat_question
 from bot.actions.handoff import hand_over
 from bot.actions.kb import answer_with, get_searcher, kb_miss, search_kb
@@ -34,6 +34,11 @@ ACCOUNT_SPECIFIC = re.compile(
     r"why (?:was|am|did|have|were) (?:i|you|we) (?:been )?(?:charg|bill)|took (?:money|payment)|card (?:was )?charged|"
     r"charged my|billed my|charged (?:us|me)|my (?:bank|card) statement|(?:old|expired|wrong) card)\b"
 )
+# "Put me on the free plan instead of paying for Plus": a plan change the bot does itself.
+PLAN_REQUEST = re.compile(
+    r"\b(?:put me (?:on|back on)|switch (?:me )?(?:to|over)|move me (?:to|down|up)|change (?:me |my plan )?to|"
+    r"downgrade|upgrade|go (?:down|up|back) to|cancel|stop (?:my|the) (?:subscription|plan|renewal))\b"
+)
 TO_BILLING = "Questions about charges and invoices are answered by our billing team, who can see your payment details."
 
 
@@ -47,6 +52,9 @@ class ActionBillingQuestion(Action):
         text = latest_text(tracker)
         leave = leave_csat_question(tracker)
         said = normalise(text)
+        if not routed_again(tracker) and PLAN_REQUEST.search(said) and not ACCOUNT_SPECIFIC.search(said):
+            task = "cancel_subscription" if re.search(r"\bcancel|\bstop\b", said) else "subscription_change"
+            return [*leave, *await route_again(tracker, text, intent=task)]
         if routed_again(tracker) or ACCOUNT_SPECIFIC.search(said) or asks_for_person(text):
             dispatcher.utter_message(text=f"{TO_BILLING} I'll pass your question to them now.")
             if asks_for_person(text):

@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.dialogue import TALK_TO_PERSON, latest_intent, latest_text, leave_csat_question
 from bot.actions.handoff import hand_over
+from bot.actions.understanding.signals import asks_to_talk_to_someone
 
 # What each intent means, as a button a customer recognises.
 INTENT_LABELS = {
@@ -98,6 +99,10 @@ class ActionClarify(Action):
             (user_turns[-2].get("parse_data") or {}).get("intent", {}).get("name") if len(user_turns) > 1 else None
         )
         leave = leave_csat_question(tracker)
+        if asks_to_talk_to_someone(latest_text(tracker)):
+            # Unclear what it is about, but clear whom the customer wants: a person.
+            dispatcher.utter_message(text="Of course, I'll pass this to a person.")
+            return [*leave, *await hand_over(dispatcher, tracker, reason="customer_asked")]
         if previous == "nlu_fallback":
             dispatcher.utter_message(text="Sorry, I'm still not sure I understand. Let me get a person to help you.")
             return [*leave, *await hand_over(dispatcher, tracker, reason="low_confidence")]

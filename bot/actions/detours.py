@@ -29,6 +29,7 @@ ROUTABLE = SUPPORT_INTENTS | {"request_human", "complain", "out_of_scope"}
 ROUTING_CONFIDENCE = 0.3
 # Once the likeliest problem is ruled out ("no, that's not it"), the next one may be far behind.
 ROUTING_CONFIDENCE_AFTER_EXCLUDING = 0.03
+SURE_CONFIDENCE = 0.5
 
 
 async def answer_on_the_side(dispatcher: CollectingDispatcher, question: str) -> bool:
@@ -61,16 +62,20 @@ def leave_flow() -> list[dict[str, Any]]:
     ]
 
 
-def routing_intent(ranking: list[dict[str, Any]], exclude: str | None) -> dict[str, Any] | None:
-    """The likeliest problem in an intent ranking, other than the one that turned out wrong."""
-    floor = (
-        ROUTING_CONFIDENCE_AFTER_EXCLUDING
-        if exclude and any(c.get("name") == exclude for c in ranking[:1])
-        else (ROUTING_CONFIDENCE)
-    )
+def routing_intent(
+    ranking: list[dict[str, Any]], exclude: str | None, sure: bool = False
+) -> dict[str, Any] | None:
+    """The likeliest problem in an intent ranking, other than the one that turned out wrong.
+    `sure`: only a support problem the classifier is fairly sure of (for text that may just as well
+    be an answer: "no, it is only the laptop")."""
+    excluded_top = bool(exclude) and any(c.get("name") == exclude for c in ranking[:1])
+    floor = ROUTING_CONFIDENCE_AFTER_EXCLUDING if excluded_top else ROUTING_CONFIDENCE
+    allowed = SUPPORT_INTENTS if sure else ROUTABLE
+    if sure:
+        floor = max(floor, SURE_CONFIDENCE)
     for candidate in ranking:
         name = candidate.get("name")
-        if name in ROUTABLE and name != exclude and float(candidate.get("confidence") or 0) >= floor:
+        if name in allowed and name != exclude and float(candidate.get("confidence") or 0) >= floor:
             return {"name": name, "confidence": candidate.get("confidence")}
     return None
 
@@ -106,7 +111,7 @@ async def route_again(
 
 
 async def take_up_instead(
-    dispatcher: CollectingDispatcher, tracker: Tracker, text: str, exclude: str | None
+    dispatcher: CollectingDispatcher, tracker: Tracker, text: str, exclude: str | None, sure: bool = False
 ) -> list[dict[str, Any]]:
     """What the customer said instead of answering (a correction's restated problem, a new
     problem): a how-to question, or the same kind of problem put more precisely ("no, that's not
@@ -114,8 +119,8 @@ async def take_up_instead(
     else is routed as a new message. [] when it names nothing the bot can take up."""
     reading = await read_on_its_own(tracker, text)
     top = ((reading.get("intent") or {}).get("name")) if reading else None
-    chosen = routing_intent(reading.get("intent_ranking") or [], exclude)
-    if wants_information(text) or (exclude and top == exclude):
+    chosen = routing_intent(reading.get("intent_ranking") or [], exclude, sure)
+    if not sure and (wants_information(text) or (exclude and top == exclude)):
         hit = await best_article(text)
         if hit is not None:
             # A "no" to the article then takes up the next likeliest problem.

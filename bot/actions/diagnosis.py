@@ -22,7 +22,7 @@ from bot.actions.dialogue import latest_text, wording
 from bot.actions.flows import UNKNOWN, Flow, flow_book
 from bot.actions.interruptions import Interruption, interruption
 from bot.actions.understanding.facts import facts_in
-from bot.actions.understanding.signals import is_correction, restated_problem
+from bot.actions.understanding.signals import contradiction, is_correction, restated_problem
 
 SLOT_PREFIX = "q_"
 NOT_SURE = "Not sure"
@@ -113,6 +113,13 @@ class ValidateDiagnosisForm(FormValidationAction):
             corrected = await self.correct_course(dispatcher, tracker, flow, text, Interruption.CORRECTION)
             if corrected:
                 return corrected
+        elif "no" not in question.options and contradiction(text):
+            # "No, the page loads fine, it's the tab that crashes" to a question a "no" cannot answer.
+            corrected = await self.correct_course(
+                dispatcher, tracker, flow, contradiction(text), Interruption.NEW_PROBLEM, sure=True
+            )
+            if corrected:
+                return corrected
         if text.startswith("/"):
             return None  # another button (a person, other wording, "did you mean"): the rules take it
         found = facts_in(text, flow, flow_book(), asked=name)
@@ -151,14 +158,19 @@ class ValidateDiagnosisForm(FormValidationAction):
 
     @staticmethod
     async def correct_course(
-        dispatcher: CollectingDispatcher, tracker: Tracker, flow: Flow, text: str, kind: Interruption
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        flow: Flow,
+        text: str,
+        kind: Interruption,
+        sure: bool = False,
     ) -> list[dict[str, Any]] | None:
         """The flow ends and what the customer said instead is taken up; None when it names nothing."""
         restated = restated_problem(text) if kind is Interruption.CORRECTION else text
         if not restated:
             return None
         lead = CollectingDispatcher()
-        taken = await take_up_instead(lead, tracker, restated, exclude=flow.intent)
+        taken = await take_up_instead(lead, tracker, restated, exclude=flow.intent, sure=sure)
         if not taken:
             return None
         if kind is Interruption.CORRECTION:

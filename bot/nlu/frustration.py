@@ -1,8 +1,8 @@
 """A Rasa 3.6 intent post-processor: an angry message is a complaint, whatever problem it also names.
 
 "This is the third time this week the internet is down. I've had enough" names a problem, and the
-classifier sees the problem; the customer wants a person. Cues are scored (strong phrases 2, milder
-words and shouting 1); at `threshold` the intent becomes `complain`, which hands the conversation
+classifier sees the problem; the customer wants a person. Cues are scored (unmistakable phrases 3, strong
+ones 2, milder words and shouting 1); at `threshold` the intent becomes `complain`, which hands the conversation
 over. Mild annoyance ("so annoying, my wifi drops") stays below it. Place it after the intent
 classifier and the FallbackClassifier.
 
@@ -23,15 +23,22 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.intent_override import override_intent
 
+# Unmistakable on their own (3, the threshold): no one writes these calmly.
+FURIOUS = re.compile(
+    r"\b(?:furious|fuming|livid|outrageous|disgrace\w*|pathetic|unacceptable|sick and tired|fed up|had enough|"
+    r"(?:lost|losing) my patience|what the hell|wtf|"
+    r"(?:worst|terrible|awful|horrible|rubbish|garbage) (?:service|support|"
+    r"app|company|experience|product|software)|this is a joke|absolute (?:joke|nightmare)|total nightmare|scam|"
+    r"(?:ive|i ve|i have) had it|are you kidding|how many times do i have to|(?:make|file|lodge) a complaint|"
+    r"very disappointed|(?:so|really|extremely|very) angry|pissed off|your software is garbage|incompetent)\b"
+)
+# Strong, but also said of a device or a situation ("my phone is useless"): 2.
 STRONG = re.compile(
-    r"\b(?:had enough|sick of|sick and tired|fed up|ridiculous|useless|waste of (?:my )?time|wasting my time|"
-    r"wasted (?:my|the|a) (?:whole|entire)?|unacceptable|pathetic|furious|fuming|livid|outrageous|disgrace\w*|"
-    r"(?:worst|terrible|awful|horrible|rubbish|garbage) (?:service|support|app|company|experience)|you people|"
-    r"(?:im|i m|i am) (?:so )?done|so done with|(?:could|want to|going to) scream|(?:lost|losing) my patience|"
-    r"this is a joke|incompetent|nothing ever (?:works|gets fixed|changes)|never (?:ever )?works|every single time|"
+    r"\b(?:sick of|ridiculous|useless|waste of (?:my )?time|wasting my time|wasted (?:my|the|a) (?:whole|entire)?|"
+    r"you people|(?:im|i m|i am) (?:so )?done|so done with|(?:could|want to|going to|will) scream|"
+    r"nothing ever (?:works|gets fixed|changes)|never (?:ever )?works|every single time|"
     r"(?:third|fourth|fifth|tenth) time|for the last time|beyond frustrat\w*|(?:so|really|extremely|very) frustrat\w*|"
-    r"(?:cant|can t|cannot) believe|wtf|what the hell|(?:im|i m|i am|so|really) (?:angry|pissed|livid)|"
-    r"absolute (?:joke|nightmare)|total nightmare|fix it now|sort it out now)\b"
+    r"(?:cant|can t|cannot) believe|(?:im|i m|i am) (?:angry|pissed)|fix it now|sort it out now|garbage|a mess)\b"
 )
 MILD = re.compile(
     r"\b(?:frustrat\w*|annoy\w*|ugh+|seriously|again|(?:already )?tried everything|nothing (?:works|helps)|"
@@ -47,7 +54,7 @@ SHOUT = re.compile(r"\b[A-Z]{3,}\b")
 
 def frustration_score(text: str) -> int:
     said = re.sub(r"[^a-z0-9]+", " ", text.lower().replace("'", "").replace("’", ""))
-    score = 2 * len(STRONG.findall(said)) + min(len(MILD.findall(said)), 2)
+    score = 3 * len(FURIOUS.findall(said)) + 2 * len(STRONG.findall(said)) + min(len(MILD.findall(said)), 2)
     shouting = [w for w in SHOUT.findall(text) if w not in ABBREVIATIONS]
     score += min(len(shouting), 2) + (1 if "!!" in text else 0)
     return score

@@ -204,10 +204,10 @@ async def test_stop_ends_the_flow_cleanly() -> None:
 
 
 async def test_a_correction_leaves_the_flow_and_routes_the_new_problem() -> None:
-    ranking = [{"name": "email_sync", "confidence": 0.9}, {"name": "app_crash", "confidence": 0.06}]
+    ranking = [{"name": "app_crash", "confidence": 0.8}, {"name": "email_sync", "confidence": 0.15}]
     slots = {"ts_flow": "email_sync", "requested_slot": "q_sync_type", "q_app_platform": "mobile"}
     dispatcher, events, after = await diagnosis_turn(
-        slots, "no, that's not it. I mean the nimbus app keeps closing on my phone", "email_sync", ranking
+        slots, "no, that's not it. I mean the nimbus app keeps closing on my phone", "app_crash", ranking
     )
     assert after["ts_flow"] is None and after["q_app_platform"] is None
     routed = [e for e in events if e.get("event") == "user"]

@@ -110,6 +110,24 @@ def restated_problem(text: str) -> str:
     return rest if len(rest.split()) >= 3 else ""
 
 
+_LEADING_NO = re.compile(r"^\s*(?:no|nope|nah|not really)\b[\s,.!:;-]+(?P<rest>.+)$", re.IGNORECASE | re.DOTALL)
+_NEGATED_CLAUSE = re.compile(
+    r"^(?:it\s*'?s|its|it is|that\s*'?s|thats|that is|this is)?\s*not\b[^,.;!?]*[,.;!?]\s*", re.IGNORECASE
+)
+
+
+def contradiction(text: str) -> str:
+    """ "No, the page loads fine, it's the tab that crashes" / "no it's not crashing, the site stays
+    blank": what the customer says instead, once the "no" and the denied clause are gone; "" when
+    there is not enough left to be a problem of its own (then "no" is just an answer)."""
+    found = _LEADING_NO.match(text)
+    if not found:
+        return ""
+    rest = _NEGATED_CLAUSE.sub("", found.group("rest").strip(), count=1)
+    said = normalise(rest)
+    return said if len(said.split()) >= 4 else ""
+
+
 _LACKS_IT = re.compile(
     r"\b(?:(?:dont|don t|do not|didnt|didn t) (?:have|got|get|know) (?:it|one|a key|the key|any)|"
     r"(?:cant|can t|cannot|couldnt) find (?:it|the key|my key|one)|lost (?:it|the key|my key|the email)|"
@@ -120,6 +138,18 @@ _LACKS_IT = re.compile(
 def lacks_it(text: str) -> bool:
     """ "I don't have it", "can't find the key": the customer cannot give what was asked."""
     return bool(_LACKS_IT.search(normalise(text)))
+
+
+_TALK_TO = re.compile(
+    r"\b(?:talk|speak|chat|get through|put me through|connect me|transfer me|pass me|hand me|hand this|"
+    r"forward me|get me|want|need|like|prefer)\b.{0,40}\b(?:person|human|agent|someone|somebody|"
+    r"representative|operator|staff|support team|customer service|technician|real people)\b"
+)
+
+
+def asks_to_talk_to_someone(text: str) -> bool:
+    """ "I'd rather just talk to someone from your team": a request for a person, whatever else it says."""
+    return bool(_TALK_TO.search(normalise(text)))
 
 
 def is_refusal(text: str) -> bool:
