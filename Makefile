@@ -155,8 +155,10 @@ bench-kb: setup
 
 # NLU: cross-validation on bot/data/nlu, CLINC150 (../shared/datasets) next to Larson et al. 2019,
 # and the held-out file bench/data/nlu_heldout.yml; trains in the Rasa environment (~25 min on 2 cores).
-bench-nlu: setup
+# Then entity extraction of the trained model on bench/data/entities_test.yml (bench/results/entities.json).
+bench-nlu: setup train
 	@OMP_NUM_THREADS=2 $(RASA_PY) -m bench.nlu
+	@$(RASA_PY) -m bench.nlu.entities
 
 # Handoff API: ticket creations per second and p95 latency, 1/8/32 clients, SQLite and PostgreSQL
 # side by side against a real uvicorn process (PostgreSQL at 127.0.0.1:5432/test; skipped if absent).
