@@ -1,40 +1,78 @@
 """Rasa's REST and socket.io channels with the customer's message checked first (credentials.yml).
 
-A message longer than MAX_MESSAGE_CHARS (2,000 by default, as the widget's own limit) is answered
-at once with a clear reply and never reaches the NLU: a 1 MB paste would otherwise keep the Rasa
-process busy for half a minute while every other conversation waits. Control characters are
-removed and the text is normalised to NFC before anything reads it.
+- A message longer than MAX_MESSAGE_CHARS (2,000 by default, as the widget's own limit) is answered
+  at once with a clear reply and never reaches the NLU: a 1 MB paste would otherwise keep the Rasa
+  process busy for half a minute while every other conversation waits.
+- Control characters are removed and the text is normalised to NFC before anything reads it.
+- A button payload ("/intent{...}") may only name a domain intent and the few entities the bot's
+  own buttons send (`PAYLOAD_ENTITIES`); anything else is read as plain text, so a typed
+  "/password_reset{"email": "someone@else"}" cannot set slots.
+- Too many messages from one conversation or one client in a minute get a "slow down" reply
+  (counted in RATE_LIMIT_URL, so every Rasa process sees the same counts).
+- The client's address is put into the message metadata (`tier0_client`) for the action server's
+  own limits; whatever metadata the client sent under that name is replaced.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import unicodedata
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+import yaml
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput
+from sanic import Request, response
+
+from common.rate_limits import DEFAULT_URL, LimiterUnavailableError, RateLimiter
 
 DEFAULT_MAX_MESSAGE_CHARS = 2000
 TOO_LONG = (
     "That message is too long for me ({length:,} characters; I read up to {limit:,}). Please send the key "
     "part, or I can pass it to a person."
 )
+TOO_FAST = "You're sending messages faster than I can read them. Please wait a moment, then go on."
 TALK_TO_PERSON = {"title": "Talk to a person", "payload": "/request_human"}
+CLIENT = "tier0_client"
+# Metadata a client may send: the widget's title of a tapped button.
+CLIENT_METADATA = frozenset({"button_title"})
+# Entities the bot's own buttons put into payloads, and their values.
+PAYLOAD_ENTITIES = {"detail_level": {"plain", "technical"}, "plan": {"free", "plus", "business"}}
+PAYLOAD = re.compile(r"^/(?P<intent>[A-Za-z0-9_]+)(?P<entities>\{.*\})?$", re.DOTALL)
+DOMAIN = Path(__file__).resolve().parents[1] / "domain.yml"
 # C0/C1 control characters except tab and newline, and the Unicode "non-characters" of no meaning.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+MAX_SENDER_CHARS = 128
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
-def max_message_chars() -> int:
+def _int_setting(name: str, default: int) -> int:
     try:
-        return max(1, int(os.environ.get("MAX_MESSAGE_CHARS", DEFAULT_MAX_MESSAGE_CHARS)))
+        return max(1, int(os.environ.get(name, default)))
     except ValueError:
-        return DEFAULT_MAX_MESSAGE_CHARS
+        return default
+
+
+def max_message_chars() -> int:
+    return _int_setting("MAX_MESSAGE_CHARS", DEFAULT_MAX_MESSAGE_CHARS)
+
+
+@lru_cache(maxsize=1)
+def limiter() -> RateLimiter:
+    return RateLimiter.from_url(os.environ.get("RATE_LIMIT_URL") or DEFAULT_URL)
+
+
+@lru_cache(maxsize=1)
+def domain_intents() -> frozenset[str]:
+    data = yaml.safe_load(DOMAIN.read_text(encoding="utf-8"))
+    return frozenset(i if isinstance(i, str) else next(iter(i)) for i in data.get("intents") or [])
 
 
 def clean_text(text: Any) -> str:
@@ -44,18 +82,70 @@ def clean_text(text: Any) -> str:
     return _CONTROL.sub("", unicodedata.normalize("NFC", text))
 
 
+def allowed_payload(text: str) -> str:
+    """A button payload reduced to what the bot's buttons send; other text unchanged."""
+    found = PAYLOAD.match(text)
+    if not found:
+        return text
+    if found.group("intent") not in domain_intents():
+        return text[1:]  # "/not_an_intent": plain text
+    raw = found.group("entities")
+    if not raw:
+        return text
+    try:
+        given = json.loads(raw)
+    except ValueError:
+        given = {}
+    kept = {
+        k: v
+        for k, v in (given.items() if isinstance(given, dict) else [])
+        if k in PAYLOAD_ENTITIES and isinstance(v, str) and v in PAYLOAD_ENTITIES[k]
+    }
+    return f"/{found.group('intent')}" + (json.dumps(kept) if kept else "")
+
+
+def client_metadata(given: Any, client: str | None) -> dict[str, Any]:
+    kept = {k: v for k, v in given.items() if k in CLIENT_METADATA} if isinstance(given, dict) else {}
+    return {**kept, CLIENT: client or "unknown"}
+
+
+def too_fast(message: UserMessage) -> bool:
+    per_minute = _int_setting("MESSAGES_PER_MINUTE", 30)
+    per_client = _int_setting("MESSAGES_PER_MINUTE_PER_CLIENT", 600)
+    client = (message.metadata or {}).get(CLIENT) or "unknown"
+    try:
+        by_conversation = limiter().hit(f"messages:conversation:{message.sender_id}", per_minute, 60)
+        by_client = limiter().hit(f"messages:client:{client}", per_client, 60)
+    except LimiterUnavailableError:
+        return False  # no counts: better slow nobody down than answer nobody
+    return not (by_conversation.allowed and by_client.allowed)
+
+
 def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
     limit = max_message_chars()
 
     async def handle(message: UserMessage) -> Any:
-        message.text = clean_text(message.text)
+        message.text = allowed_payload(clean_text(message.text))
         if len(message.text) > limit:
             reply = TOO_LONG.format(length=len(message.text), limit=limit)
             await message.output_channel.send_text_with_buttons(message.sender_id, reply, [TALK_TO_PERSON])
             return None
+        if too_fast(message):
+            await message.output_channel.send_text_message(message.sender_id, TOO_FAST)
+            return None
         return await on_new_message(message)
 
     return handle
+
+
+def client_address(forwarded: str | None, peer: str | None) -> str | None:
+    """The customer's address: the peer, or behind TRUSTED_PROXIES balancers the address they saw."""
+    hops = _int_setting("TRUSTED_PROXIES", 0) if os.environ.get("TRUSTED_PROXIES") else 0
+    if hops and forwarded:
+        chain = [a.strip() for a in forwarded.split(",") if a.strip()]
+        if len(chain) >= hops:
+            return chain[-hops]
+    return peer
 
 
 class GuardedRestInput(RestInput):
@@ -65,8 +155,31 @@ class GuardedRestInput(RestInput):
     def name(cls) -> str:
         return "rest"
 
+    def get_metadata(self, request: Request) -> dict[str, Any]:
+        client = client_address(request.headers.get("x-forwarded-for"), request.remote_addr or request.ip)
+        return client_metadata(request.json.get("metadata"), client)
+
     def blueprint(self, on_new_message: OnNewMessage):  # noqa: ANN201 - a Sanic Blueprint
-        return super().blueprint(guarded(on_new_message))
+        webhook = super().blueprint(guarded(on_new_message))
+
+        @webhook.on_request
+        async def well_formed(request: Request):  # noqa: ANN202 - a Sanic middleware
+            if request.method != "POST" or not request.path.endswith("/webhook"):
+                return None
+            try:
+                body = request.json
+            except Exception:  # Sanic's own 400 says why
+                return None
+            sender, text = (body.get("sender"), body.get("message")) if isinstance(body, dict) else (None, None)
+            if not isinstance(sender, str) or not sender or len(sender) > MAX_SENDER_CHARS:
+                return response.json({"error": f"'sender' must be a string of 1 to {MAX_SENDER_CHARS} characters"}, 400)
+            if not isinstance(text, str):
+                return response.json({"error": "'message' must be a string"}, 400)
+            if "metadata" in body and not isinstance(body["metadata"], dict):
+                return response.json({"error": "'metadata' must be an object"}, 400)
+            return None
+
+        return webhook
 
 
 class GuardedSocketIOInput(SocketIOInput):
@@ -77,4 +190,25 @@ class GuardedSocketIOInput(SocketIOInput):
         return "socketio"
 
     def blueprint(self, on_new_message: OnNewMessage):  # noqa: ANN201 - a Sanic Blueprint
-        return super().blueprint(guarded(on_new_message))
+        webhook = super().blueprint(guarded(on_new_message))
+        origins = [o for o in os.environ.get("RASA_CORS_ORIGINS", "").split() if o and o != "*"]
+        if origins:  # browsers on other sites may not open the customer socket
+            self.sio.eio.cors_allowed_origins = origins
+        namespace = self.namespace or "/"
+        rasa_handler = self.sio.handlers[namespace][self.user_message_evt]
+
+        async def handle_message(sid: str, data: Any) -> None:
+            if not isinstance(data, dict) or not isinstance(data.get("message", ""), str):
+                return  # not a message the widget sends: nothing to answer
+            environ = self.sio.get_environ(sid, namespace) or {}
+            client = client_address(environ.get("HTTP_X_FORWARDED_FOR"), environ.get("REMOTE_ADDR"))
+            given = data.get(self.metadata_key)
+            if isinstance(given, str):
+                try:
+                    given = json.loads(given)
+                except ValueError:
+                    given = {}
+            await rasa_handler(sid, {**data, self.metadata_key: client_metadata(given, client)})
+
+        self.sio.handlers[namespace][self.user_message_evt] = handle_message
+        return webhook

@@ -43,6 +43,14 @@ def _install_fast_action_validation() -> None:
 
 
 def main() -> None:
+    import os
+
+    from common.secrets import require_secret
+
+    os.umask(0o077)  # the tracker store holds the conversations
+    if "run" in sys.argv[1:2]:
+        require_secret("ACTION_SERVER_TOKEN", os.environ.get("ACTION_SERVER_TOKEN", ""))
+        require_secret("RASA_API_TOKEN", os.environ.get("RASA_API_TOKEN", ""))
     _install_fast_action_validation()
     from rasa.__main__ import main as rasa_main
 

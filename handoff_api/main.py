@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import os
 import secrets
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
+from common.secrets import require_secret
 from handoff_api import redaction
 from handoff_api.business_hours import Clock, system_clock
 from handoff_api.db import Database
@@ -44,6 +46,9 @@ STAFF_HEADERS = {
 
 
 def _check(settings: Settings) -> None:
+    require_secret("HANDOFF_BOT_TOKEN", settings.handoff_bot_token)
+    if settings.staff_session_secret:
+        require_secret("STAFF_SESSION_SECRET", settings.staff_session_secret)
     if settings.webhook_url and not settings.webhook_secret:
         raise ValueError("WEBHOOK_SECRET must be set when WEBHOOK_URL is (deliveries are signed with it)")
     check_drafts_dir(settings)
@@ -68,6 +73,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     """`clock` returns the current time (aware); tests pass a fixed one for business hours."""
     settings = settings or get_settings()
     _check(settings)
+    os.umask(0o077)  # the database and KB drafts hold customers' conversations
     db = Database(settings.database_url)
     worker = WebhookWorker(db, settings)
 

@@ -75,6 +75,8 @@ class Ticket(Base):
     customer_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     customer_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     assignee: Mapped[str | None] = mapped_column(String(320), nullable=True, index=True)  # a staff email
+    # The full escalation was refused and this ticket holds what could be kept (shown on the queue).
+    alert: Mapped[str | None] = mapped_column(Text, nullable=True)
     slots: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     steps_tried: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     kb_articles: Mapped[list[str]] = mapped_column(JSON, default=list)

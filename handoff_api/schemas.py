@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from common import ticket_limits as limits
+
 
 def _no_nul(value: str) -> str:
     # PostgreSQL text cannot hold NUL; refuse it on every backend so both behave the same.
@@ -41,21 +43,24 @@ class TurnIn(BaseModel):
 
 
 class TicketCreate(BaseModel):
-    conversation_id: Text = Field(min_length=1, max_length=128)
+    conversation_id: Text = Field(min_length=1, max_length=limits.MAX_CONVERSATION_ID_CHARS)
     reason: Reason
     # Which team picks it up; the bot knows (billing questions, 2FA recovery), else tier1.
     queue: Queue = "tier1"
     # Unset: derived from the reason (customer_frustrated and account_action -> high, else normal).
     priority: Priority | None = None
-    summary: Text = Field(default="", max_length=2000)
-    customer_email: Text | None = Field(default=None, max_length=320)
-    customer_name: Text | None = Field(default=None, max_length=200)
+    summary: Text = Field(default="", max_length=limits.MAX_SUMMARY_CHARS)
+    customer_email: Text | None = Field(default=None, max_length=limits.MAX_EMAIL_CHARS)
+    customer_name: Text | None = Field(default=None, max_length=limits.MAX_NAME_CHARS)
     # True when the bot verified the email with a one-time code.
     customer_verified: bool = False
     transcript: list[TurnIn] = Field(min_length=1)
     slots: dict[str, Any] = Field(default_factory=dict)
     steps_tried: list[dict[str, Any]] = Field(default_factory=list)
-    kb_articles: list[Annotated[Text, Field(max_length=200)]] = Field(default_factory=list)
+    kb_articles: list[Annotated[Text, Field(max_length=limits.MAX_ARTICLE_ID_CHARS)]] = Field(default_factory=list)
+    # Set by the bot when the full escalation was refused and this is what could be kept; the staff
+    # queue shows it.
+    alert: Text | None = Field(default=None, max_length=limits.MAX_ALERT_CHARS)
 
 
 class TurnOut(TurnIn):
@@ -97,6 +102,7 @@ class TicketSummary(BaseModel):
     customer_name: str | None
     customer_verified: bool
     assignee: str | None
+    alert: str | None = None
     expected_pickup_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime

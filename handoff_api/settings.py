@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from common import ticket_limits
 from insights.settings import InsightsSettings, empty_is_none
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -28,8 +29,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/handoff.db"
 
     # --- credentials ---
-    # Shared secret the bot's action server sends as "Authorization: Bearer <token>".
-    handoff_bot_token: str = "dev-bot-token"
+    # Shared secret the bot's action server sends as "Authorization: Bearer <token>". No default:
+    # `make setup` writes a random one into .env, and the service refuses to start without one.
+    handoff_bot_token: str = ""
     # Signs the staff session cookie. Empty: a random key per process (staff log in again after a
     # restart); set it in production and when several processes serve the staff pages.
     staff_session_secret: str = ""
@@ -41,8 +43,9 @@ class Settings(BaseSettings):
     request_threads: int = Field(default=8, ge=1, le=200)
 
     # --- request limits: longer requests get a clear 422 and nothing is stored ---
-    max_turn_chars: int = 5000
-    max_turns: int = 1000
+    # (the bot keeps within common/ticket_limits.py's defaults before it sends a ticket)
+    max_turn_chars: int = ticket_limits.MAX_TURN_CHARS
+    max_turns: int = ticket_limits.MAX_TURNS
 
     # --- business hours: when a person picks a ticket up (docs/nimbus-facts.md, "Support") ---
     business_timezone: str = "Europe/Berlin"

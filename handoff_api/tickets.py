@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ PRIORITY_BY_REASON = {
 }
 # Random ids (not sequential) so that a ticket id reveals nothing about the others.
 _ID_ATTEMPTS = 8
+
+log = logging.getLogger(__name__)
 
 
 class IdempotencyConflict(Exception):
@@ -115,6 +118,7 @@ def create_ticket(
                 slots=redact_slots(data.slots),
                 steps_tried=redact_json(data.steps_tried),
                 kb_articles=data.kb_articles,
+                alert=data.alert,
                 expected_pickup_at=pickup.at,
                 pickup_message=pickup.message,
                 idempotency_key=idempotency_key,
@@ -125,6 +129,8 @@ def create_ticket(
             ticket.turns = _redacted_turns(data)
             session.add(ticket)
             audit.record(ticket, audit.BOT_ACTOR, "created", new=f"{ticket.queue}/{ticket.priority}")
+            if data.alert:
+                log.error("ticket %s: %s", ticket.id, data.alert)
             try:
                 session.flush()
                 webhooks.enqueue(

@@ -1,48 +1,54 @@
-"""Create .env from .env.example on first run, with a fresh random bot token, staff session secret
-and Rasa API token; give an older .env the Rasa API token it lacks."""
+"""Create .env from .env.example on first run, with fresh random secrets; give an older .env the
+secrets it lacks (or holds only a known default of). The file is readable by its owner only."""
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import sys
 from pathlib import Path
 
-# Rasa's HTTP API (`make reload` replaces the model through it) must never run without a token:
-# Rasa 3.6 treats an empty --auth-token as the valid token "" (`?token=` would pass).
-RASA_TOKEN_LINE = re.compile(r"^RASA_API_TOKEN=(.*)$", re.MULTILINE)
+from common.secrets import KNOWN, MIN_LENGTH
+
+# Every secret the services share or keep; none of them may run with an empty or known one.
+SECRETS = ("HANDOFF_BOT_TOKEN", "ACTION_SERVER_TOKEN", "RASA_API_TOKEN", "STAFF_SESSION_SECRET")
+
+
+def weak(value: str) -> bool:
+    value = value.strip().strip("\"'")
+    return not value or value.lower() in KNOWN or len(value) < MIN_LENGTH
+
+
+def with_secrets(text: str) -> tuple[str, list[str]]:
+    """`text` with a random value for every secret that is missing, empty or weak; and their names."""
+    added = []
+    for name in SECRETS:
+        line = re.compile(rf"^{name}=(.*)$", re.MULTILINE)
+        found = line.search(text)
+        if found and not weak(found.group(1)):
+            continue
+        new = f"{name}={secrets.token_urlsafe(32)}"
+        if found:
+            text = line.sub(new, text, count=1)
+        else:
+            text = text + ("" if text.endswith("\n") or not text else "\n") + new + "\n"
+        added.append(name)
+    return text, added
 
 
 def main() -> int:
     env, example = Path(".env"), Path(".env.example")
-    if env.exists():
-        return add_rasa_token(env)
-    text = (
-        example.read_text(encoding="utf-8")
-        .replace("HANDOFF_BOT_TOKEN=change-me", f"HANDOFF_BOT_TOKEN={secrets.token_urlsafe(32)}")
-        # A fixed secret keeps staff signed in across restarts of the handoff service.
-        .replace("\nSTAFF_SESSION_SECRET=\n", f"\nSTAFF_SESSION_SECRET={secrets.token_urlsafe(32)}\n")
-        .replace("\nRASA_API_TOKEN=\n", f"\nRASA_API_TOKEN={secrets.token_urlsafe(32)}\n")
-    )
-    env.write_text(text, encoding="utf-8")
-    print("==> created .env from .env.example (edit it to change ports and storage)")
-    return 0
-
-
-def add_rasa_token(env: Path) -> int:
-    """A .env made before `make reload` existed has no RASA_API_TOKEN (or an empty one)."""
-    text = env.read_text(encoding="utf-8")
-    found = RASA_TOKEN_LINE.search(text)
-    if found and found.group(1).strip().strip("\"'"):
-        return 0
-    line = f"RASA_API_TOKEN={secrets.token_urlsafe(32)}"
-    if found:
-        text = RASA_TOKEN_LINE.sub(line, text, count=1)
-    else:
-        note = "# Token of Rasa's HTTP API (make reload replaces the model through it); added by make setup.\n"
-        text = text + ("" if text.endswith("\n") or not text else "\n") + note + line + "\n"
-    env.write_text(text, encoding="utf-8")
-    print("==> added RASA_API_TOKEN to .env (restart `make run` so that Rasa uses it)")
+    first = not env.exists()
+    text = example.read_text(encoding="utf-8") if first else env.read_text(encoding="utf-8")
+    text, added = with_secrets(text)
+    if added or first:
+        env.write_text(text, encoding="utf-8")
+    os.chmod(env, 0o600)
+    if first:
+        print("==> created .env from .env.example with random secrets (edit it to change ports and storage)")
+    elif added:
+        print(f"==> added {', '.join(added)} to .env (restart `make run` so that the services use them)")
     return 0
 
 

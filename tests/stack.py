@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -210,7 +211,7 @@ def running_stack(model: Path, kb_index: Path, extra_env: dict[str, str] | None 
     model, kb_index = model.resolve(), kb_index.resolve()  # the processes run in a temporary folder
     workdir = Path(tempfile.mkdtemp(prefix="tier0-stack-"))
     ports = {name: free_port() for name in ("rasa", "actions", "handoff")}
-    token = "test-bot-token"
+    token = secrets.token_urlsafe(24)
     env = (
         base_env()
         | {
@@ -232,7 +233,8 @@ def running_stack(model: Path, kb_index: Path, extra_env: dict[str, str] | None 
             "ACCOUNTS_DB_PATH": str(workdir / "accounts.db"),
             "MAIL_OUTBOX_DIR": str(workdir / "outbox"),
             # Rasa's HTTP API (model replacement, /status, trackers) is on, behind this token.
-            "RASA_API_TOKEN": "test-rasa-token",
+            "RASA_API_TOKEN": secrets.token_urlsafe(24),
+            "ACTION_SERVER_TOKEN": secrets.token_urlsafe(24),
         }
         | (extra_env or {})
     )

@@ -19,7 +19,13 @@ from bot.actions.dialogue import TALK_TO_PERSON, YES_NO
 from bot.actions.handoff import get_outbox, hand_over
 from bot.actions.licensing import move_license
 from bot.actions.settings import get_settings
-from bot.actions.verification import FAILED, is_verified
+from bot.actions.verification import FAILED, LIMITED, LOCKED, verified_here
+
+VERIFICATION_NOTES = {
+    FAILED: "One-time code verification failed.",
+    LIMITED: "Too many one-time codes asked for this address or conversation: none sent.",
+    LOCKED: "Too many wrong one-time codes for this address today: sign-in locked, needs a person.",
+}
 
 log = logging.getLogger(__name__)
 
@@ -117,11 +123,11 @@ class ActionRunAccountTask(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         task = tracker.get_slot("account_task")
-        if not is_verified(tracker):
+        if not await verified_here(tracker):
             dispatcher.utter_message(
                 text="I couldn't confirm it's your account, so for your security a person will take it from here."
             )
-            note = "One-time code verification failed." if tracker.get_slot("otp_code") == FAILED else ""
+            note = VERIFICATION_NOTES.get(tracker.get_slot("otp_code") or "", "")
             return [*done(False), *await hand_over(dispatcher, tracker, reason="account_action", note=note)]
         email = tracker.get_slot("verified_email")
         backend = async_backend()
@@ -218,7 +224,7 @@ class ActionRunAccountTask(Action):
 
 async def plan_change_answer(dispatcher: CollectingDispatcher, tracker: Tracker, yes: bool) -> list[dict[str, Any]]:
     """ "Shall I change your plan?" answered: only an explicit yes changes anything."""
-    if not yes or not is_verified(tracker):
+    if not yes or not await verified_here(tracker):
         dispatcher.utter_message(text="OK, I haven't changed anything. Your plan stays as it is.")
         return [*done(False), SlotSet("plan", None)]
     info = await async_backend().change_plan(tracker.get_slot("verified_email"), tracker.get_slot("plan"))
@@ -228,7 +234,7 @@ async def plan_change_answer(dispatcher: CollectingDispatcher, tracker: Tracker,
 
 async def plan_chosen(dispatcher: CollectingDispatcher, tracker: Tracker, yes: bool) -> list[dict[str, Any]]:
     """ "Which plan would you like?" answered (the plan slot holds it): ask to confirm the change."""
-    if not yes or not is_verified(tracker):
+    if not yes or not await verified_here(tracker):
         dispatcher.utter_message(text="OK, your plan stays as it is.")
         return [*done(False), SlotSet("plan", None)]
     info = await async_backend().get_plan(tracker.get_slot("verified_email"))
@@ -236,7 +242,7 @@ async def plan_chosen(dispatcher: CollectingDispatcher, tracker: Tracker, yes: b
 
 
 async def cancel_answer(dispatcher: CollectingDispatcher, tracker: Tracker, yes: bool) -> list[dict[str, Any]]:
-    if not yes or not is_verified(tracker):
+    if not yes or not await verified_here(tracker):
         dispatcher.utter_message(text="OK, your subscription stays as it is. Nothing has changed.")
         return done(False)
     info = await async_backend().cancel_subscription(tracker.get_slot("verified_email"))

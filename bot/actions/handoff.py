@@ -14,9 +14,11 @@ from bot.actions.accounts import async_backend
 from bot.actions.dialogue import leave_csat_question
 from bot.actions.flows import flow_book
 from bot.actions.handoff_outbox import HandoffOutbox, deliver, outbox_from_settings
+from bot.actions.limits import may_escalate
 from bot.actions.transcript import customer_email, transcript_from_tracker
 from bot.actions.widget_payloads import widget_payload
 from bot.redaction import SECRET_SLOTS
+from common.ticket_limits import fit
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +116,7 @@ def build_ticket(
         )
         if part
     )
-    return {
+    return fit({
         "conversation_id": tracker.sender_id,
         "reason": reason,
         "queue": queue,
@@ -127,7 +129,7 @@ def build_ticket(
             ts_steps if ts_steps is not None else tracker.get_slot("ts_steps_tried") or [],
         ),
         "kb_articles": list(tracker.get_slot("kb_articles_shown") or []),
-    }
+    })
 
 
 async def hand_over(
@@ -140,6 +142,14 @@ async def hand_over(
     note: str = "",
 ) -> list[dict[str, Any]]:
     """Create the ticket and tell the customer its number (used by every path that escalates)."""
+    earlier = tracker.get_slot("handoff_ticket_id")
+    if not may_escalate(tracker):
+        # Several tickets from this conversation or address within the hour: the team has them.
+        dispatcher.utter_message(
+            text=f"Your request is already with our support team{f' ({earlier})' if earlier else ''}. "
+            "They have this whole conversation, so there's no need for another ticket."
+        )
+        return [SlotSet("handoff_reason", None)]
     ticket = build_ticket(tracker, reason, kb_feedback, ts_steps, queue, note)
     await add_verified_customer(tracker, ticket)
     # Stored before the first attempt: if the service is down or slow, or this process restarts,
@@ -168,6 +178,13 @@ async def add_verified_customer(tracker: Tracker, ticket: dict[str, Any]) -> Non
     knows whether the plan includes round-the-clock support."""
     email = (tracker.get_slot("email") or "").lower()
     if not email or tracker.get_slot("verified_email") != email:
+        return
+    try:
+        granted = await async_backend().has_grant(tracker.sender_id, email)
+    except Exception:  # the ticket matters more than the extra details
+        log.exception("verification grant lookup for the ticket failed")
+        granted = False
+    if not granted:
         return
     try:
         customer = await async_backend().lookup_customer(email)

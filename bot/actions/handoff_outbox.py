@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 
 from bot.actions.settings import ActionSettings, get_settings
+from common.ticket_limits import last_resort
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +154,10 @@ class HandoffOutbox:
                 (ticket_id, pickup_message, key),
             )
 
+    def replace_payload(self, key: str, payload: dict[str, Any]) -> None:
+        with self._db() as db:
+            db.execute("UPDATE escalations SET payload = ? WHERE key = ?", (json.dumps(payload), key))
+
     def failed(self, key: str, error: str, permanent: bool = False) -> None:
         with self._db() as db:
             row = db.execute("SELECT attempts FROM escalations WHERE key = ?", (key,)).fetchone()
@@ -192,7 +197,13 @@ async def deliver(outbox: HandoffOutbox, escalation: Escalation, settings: Actio
             log.info("handoff %s delivered as %s", escalation.reference, body["id"])
         else:
             permanent = response.status_code in PERMANENT
-            outbox.failed(escalation.key, f"HTTP {response.status_code}: {response.text[:300]}", permanent)
+            refusal = f"HTTP {response.status_code}: {response.text[:300]}"
+            if permanent and "alert" not in escalation.payload:
+                # Never lose it: the essentials, with an alert for the staff queue, under the same key.
+                log.error("handoff %s refused (%s): sending what can be kept", escalation.reference, refusal)
+                outbox.replace_payload(escalation.key, last_resort(escalation.payload, refusal))
+                return await deliver(outbox, outbox.get(escalation.key), settings)  # type: ignore[arg-type]
+            outbox.failed(escalation.key, refusal, permanent)
             log.error("handoff %s refused with HTTP %s", escalation.reference, response.status_code)
     return outbox.get(escalation.key)  # type: ignore[return-value]
 

@@ -26,7 +26,7 @@ from bot.actions.handoff import hand_over
 from bot.actions.kb import answer_with, best_article
 from bot.actions.triage import kb_first
 from bot.actions.understanding import signals
-from bot.actions.verification import WHY_VERIFY, is_verified
+from bot.actions.verification import WHY_VERIFY, is_verified, verified_here
 
 # Anything that looks like an attempt at a key: 4 groups separated by dashes or spaces, or the
 # 20 characters typed in one go (letters and at least one digit).
@@ -205,7 +205,8 @@ async def move_license(dispatcher: CollectingDispatcher, tracker: Tracker) -> li
     key = tracker.get_slot("license_key")
     status = await async_backend().license_check(key)
     events = [SlotSet("account_task", None)]
-    if (status.owner_email or "").lower() != tracker.get_slot("verified_email"):
+    owner = (status.owner_email or "").lower()
+    if owner != tracker.get_slot("verified_email") or not await verified_here(tracker):
         dispatcher.utter_message(text="That license key belongs to a different account, so I can't move it.")
         return [
             *events,

@@ -8,12 +8,15 @@ processes and torch's multiprocessing start method do not mix.
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 
 from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
+from sanic import Request, response
 
 from bot.actions.settings import get_settings
+from common.secrets import require_secret, same_secret
 
 log = logging.getLogger("bot.actions.server")
 
@@ -23,10 +26,23 @@ def main() -> None:
     # rasa-sdk 3.21 warns on every call that it is not 3.6; the action protocol is unchanged and the
     # end-to-end tests run exactly this pair.
     warnings.filterwarnings("ignore", message="Your versions of rasa and rasa_sdk might not be compatible")
+    os.umask(0o077)  # the outbox, the accounts database and mail files hold personal data
     settings = get_settings()
+    require_secret("ACTION_SERVER_TOKEN", settings.action_server_token)
+    require_secret("HANDOFF_BOT_TOKEN", settings.handoff_bot_token)
     executor = ActionExecutor()
     executor.register_package("bot.actions")
-    app = create_app(executor)
+    # No CORS: only the Rasa server calls this, never a browser.
+    app = create_app(executor, cors_origins=None)
+    expected = f"Bearer {settings.action_server_token}"
+
+    @app.on_request
+    async def only_rasa(request: Request):  # noqa: ANN202 - a Sanic middleware
+        # Everything but the health check: the caller must be the Rasa server, which sends the token
+        # (a forged call could otherwise run account actions with slots it made up).
+        if request.path != "/health" and not same_secret(request.headers.get("authorization"), expected):
+            return response.json({"error": "missing or wrong Authorization: Bearer token"}, status=401)
+        return None
 
     @app.before_server_start
     async def warm_up(_app, _loop) -> None:  # noqa: ANN001

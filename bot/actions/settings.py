@@ -13,9 +13,13 @@ class ActionSettings(BaseSettings):
 
     action_host: str = "127.0.0.1"
     action_port: int = 5055
-    # Where tickets go, and the token that proves the bot is the bot.
+    # Where tickets go, and the token that proves the bot is the bot (no default: `make setup`
+    # writes a random one into .env; the server refuses to start without it).
     handoff_api_url: str = "http://127.0.0.1:8000"
-    handoff_bot_token: str = "dev-bot-token"
+    handoff_bot_token: str = ""
+    # What Rasa sends as "Authorization: Bearer <token>" on every action call (endpoints.yml); any
+    # other caller gets 401. The same rules as above.
+    action_server_token: str = ""
     handoff_timeout_seconds: float = 5.0
     # Durable outbox of escalations (bot/actions/handoff_outbox.py): the SQLite file, how often the
     # action server looks for undelivered ones, and the exponential backoff between tries.
@@ -32,6 +36,21 @@ class ActionSettings(BaseSettings):
     kb_first_min_score: float = 0.45
     # KB article urls are paths (/help/articles/<id>); the bot cites them on this site.
     help_site_url: str = "http://127.0.0.1:8000"
+
+    # --- limits that hold across re-sends, conversations and processes (common/rate_limits.py) ---
+    # Where they are counted: redis://... in the scaled setup, else this database (shared with Rasa).
+    rate_limit_url: str = "sqlite:///var/rate_limits.db"
+    # One-time codes: per email and hour, per conversation and hour, per client address and hour;
+    # wrong codes per email and day (then the account is locked and a person takes over).
+    otp_codes_per_email_hour: int = 3
+    otp_codes_per_conversation_hour: int = 3
+    otp_codes_per_client_hour: int = 10
+    otp_failures_per_email_day: int = 6
+    # Tickets a conversation or a client address may open in an hour.
+    escalations_per_conversation_hour: int = 3
+    escalations_per_client_hour: int = 20
+    # How long a verification by code lets account actions run in its conversation.
+    verification_grant_seconds: int = 1800
 
     # --- account backend (bot/actions/accounts) ---
     # Dotted path of the AccountBackend class; swap in an adapter for a real identity/billing API.

@@ -60,4 +60,6 @@ def transcript_from_tracker(tracker: Tracker) -> list[dict[str, Any]]:
 
 
 def customer_email(tracker: Tracker) -> str | None:
-    return tracker.get_slot("email")
+    """The address a ticket is filed under: only one the customer proved with a code. An address the
+    NLU merely saw in a message could be anybody's."""
+    return tracker.get_slot("verified_email")

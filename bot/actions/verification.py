@@ -19,6 +19,7 @@ from bot.actions.asking import MAX_ASKS, confirm, times_asked, unchanged
 from bot.actions.detours import answer_on_the_side
 from bot.actions.dialogue import INTERRUPTIONS, PERSON_OR_NOT, latest_intent, latest_text, leave_csat_question
 from bot.actions.interruptions import Interruption, interruption
+from bot.actions.limits import may_send_code, wrong_code
 from bot.actions.triage import kb_first
 from bot.actions.understanding import signals
 
@@ -40,6 +41,9 @@ RESEND = "Send a new code"
 # Markers the extractors put in a slot so that its validator can answer; never a real value.
 NOT_AN_EMAIL, NOT_A_CODE, NOT_A_TICKET = "[not an email]", "[not a code]", "[not a ticket id]"
 VERIFIED, FAILED = "[verified]", "[failed]"
+# The code step ended without a verification for a reason a person must know (for the ticket).
+LIMITED, LOCKED = "[too many codes]", "[locked: too many wrong codes]"
+ENDED = (FAILED, LIMITED, LOCKED)
 ASKED_HERE = ("email", "otp_code", "ticket_id")
 NON_ANSWERS = (NOT_AN_EMAIL, NOT_A_CODE, NOT_A_TICKET)
 WHY_ASKED = re.compile(r"\b(why|what for|what do you need)\b.*\b(email|address|code|it)\b", re.IGNORECASE)
@@ -66,6 +70,27 @@ WHY_VERIFY = {
 def is_verified(tracker: Tracker) -> bool:
     email = tracker.get_slot("email")
     return bool(email) and tracker.get_slot("verified_email") == email.lower()
+
+
+async def verified_here(tracker: Tracker) -> bool:
+    """Verified in this conversation by a correct code, as the account backend recorded it: the
+    slots alone could be forged by a caller of the action server."""
+    if not is_verified(tracker):
+        return False
+    return await async_backend().has_grant(tracker.sender_id, tracker.get_slot("verified_email"))
+
+
+async def send_code_within_limits(dispatcher: CollectingDispatcher, tracker: Tracker, email: str) -> bool:
+    """Mail a code unless this email, conversation or client asked for too many; False then (and
+    the customer is told a person will continue)."""
+    if not may_send_code(tracker, email):
+        dispatcher.utter_message(
+            text="Several codes were asked for this address in a short time, so for your security I'll stop "
+            "sending them. A person will help you from here."
+        )
+        return False
+    await async_backend().send_code(email)
+    return True
 
 
 class ActionBeginAccountTask(Action):
@@ -145,7 +170,7 @@ class ValidateVerifyForm(FormValidationAction):
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[str]:
         wanted = ["ticket_id"] if tracker.get_slot("account_task") == "ticket_status" else []
-        if tracker.get_slot("otp_code") == FAILED or is_verified(tracker):
+        if tracker.get_slot("otp_code") in ENDED or is_verified(tracker):
             return wanted
         return ["email", "otp_code", *wanted]
 
@@ -192,7 +217,8 @@ class ValidateVerifyForm(FormValidationAction):
         email = str(value).lower()
         if is_verified(tracker) and tracker.get_slot("verified_email") == email:
             return {"email": email}
-        await async_backend().send_code(email)
+        if not await send_code_within_limits(dispatcher, tracker, email):
+            return {"email": email, "otp_code": LIMITED, "verified_email": None}
         # The same words whether or not the address has an account: nobody can probe for accounts.
         dispatcher.utter_message(
             text=f"If {email} has a Nimbus account, I've just sent a 6-digit code to it. It's valid for 10 minutes."
@@ -203,25 +229,31 @@ class ValidateVerifyForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict:
         email = tracker.get_slot("email")
-        if value in (None, VERIFIED, FAILED) or not email:
+        if value in (None, VERIFIED, *ENDED) or not email:
             return {"otp_code": value}
         backend = async_backend()
         if value == "resend":
-            await backend.send_code(email)
+            if not await send_code_within_limits(dispatcher, tracker, email):
+                return {"otp_code": LIMITED}
             dispatcher.utter_message(text=f"I've sent a new code to {email}. The old one no longer works.")
             return {"otp_code": None}
         if value == NOT_A_CODE:
             dispatcher.utter_message(text="That doesn't look like the 6-digit code from the email.")
             return {"otp_code": None}
-        result = await backend.verify_code(email, str(value))
+        result = await backend.verify_code(email, str(value), conversation_id=tracker.sender_id)
         if result.status == "ok":
             dispatcher.utter_message(text="Thanks, that's confirmed.")
             # The slot keeps a marker, never the code itself.
             return {"otp_code": VERIFIED, "verified_email": email}
         if result.status == "expired":
-            await backend.send_code(email)
+            if not await send_code_within_limits(dispatcher, tracker, email):
+                return {"otp_code": LIMITED}
             dispatcher.utter_message(text="That code has expired, so I've sent you a new one.")
             return {"otp_code": None}
+        if not wrong_code(email):
+            # Today's wrong codes for this address, across every code and conversation: stop guessing.
+            await backend.lock(email, "too many wrong one-time codes today")
+            return {"otp_code": LOCKED, "otp_failures": int(tracker.get_slot("otp_failures") or 0) + 1}
         failures = int(tracker.get_slot("otp_failures") or 0) + 1
         if result.status == "too_many_attempts" or result.attempts_left <= 0 or failures >= 3:
             return {"otp_code": FAILED, "otp_failures": failures}

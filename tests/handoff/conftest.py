@@ -31,7 +31,7 @@ from handoff_api.main import create_app
 from handoff_api.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "handoff-test-bot-token"
+TOKEN = secrets.token_urlsafe(24)
 BOT = {"Authorization": f"Bearer {TOKEN}"}
 PG_SERVER = os.environ.get("TIER0_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 STAFF_EMAIL, STAFF_NAME, STAFF_PASSWORD = "agent@nimbus.example", "Avery Agent", "correct horse battery"

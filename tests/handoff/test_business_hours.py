@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from handoff_api.business_hours import expected_pickup
 from handoff_api.settings import Settings
-from tests.handoff.conftest import TestDatabase, create
+from tests.handoff.conftest import TOKEN, TestDatabase, create
 
 UTC = dt.timezone.utc
 
@@ -43,7 +43,7 @@ def test_saturday_waits_for_monday(pages: TestClient, clock) -> None:
     # the promise is kept on the ticket for the agents
     clock.now = at(2026, 11, 30, 9)
     assert (
-        pages.get(f"/api/tickets/{ticket['id']}", headers={"Authorization": "Bearer handoff-test-bot-token"})
+        pages.get(f"/api/tickets/{ticket['id']}", headers={"Authorization": f"Bearer {TOKEN}"})
         .json()["pickup_message"]
         .startswith("Our team is back on Monday")
     )

@@ -3,6 +3,7 @@ that `make setup` writes into .env (the swap itself: tests/e2e/test_reload.py)."
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -47,32 +48,45 @@ def test_the_rasa_address_follows_the_stack_settings(monkeypatch) -> None:
 
 
 def ensure_env(folder: Path) -> str:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
-        [sys.executable, str(ROOT / "scripts/ensure_env.py")], cwd=folder, capture_output=True, text=True, check=True
+        [sys.executable, str(ROOT / "scripts/ensure_env.py")],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
     ).stdout
 
 
-def test_setup_writes_a_random_rasa_api_token(tmp_path: Path) -> None:
+SECRETS = ("HANDOFF_BOT_TOKEN", "ACTION_SERVER_TOKEN", "RASA_API_TOKEN", "STAFF_SESSION_SECRET")
+
+
+def values_of(env: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in env.read_text().splitlines() if "=" in line and line[0] != "#")
+
+
+def test_setup_writes_random_secrets_into_a_file_only_its_owner_reads(tmp_path: Path) -> None:
     (tmp_path / ".env.example").write_text((ROOT / ".env.example").read_text())
     ensure_env(tmp_path)
-    values = dict(
-        line.split("=", 1) for line in (tmp_path / ".env").read_text().splitlines() if "=" in line and line[0] != "#"
-    )
-    assert len(values["RASA_API_TOKEN"]) >= 40 and values["RASA_API_TOKEN"] != values["HANDOFF_BOT_TOKEN"]
+    values = values_of(tmp_path / ".env")
+    assert all(len(values[name]) >= 40 for name in SECRETS)
+    assert len({values[name] for name in SECRETS}) == len(SECRETS)  # four different secrets
+    assert (tmp_path / ".env").stat().st_mode & 0o777 == 0o600
     first = (tmp_path / ".env").read_text()
     ensure_env(tmp_path)
     assert (tmp_path / ".env").read_text() == first  # a second run changes nothing
 
 
-def test_setup_gives_an_older_env_file_the_token_and_keeps_the_rest(tmp_path: Path) -> None:
+def test_setup_gives_an_older_env_file_the_secrets_it_lacks_and_keeps_the_rest(tmp_path: Path) -> None:
     env = tmp_path / ".env"
-    env.write_text("RASA_PORT=5005\nHANDOFF_BOT_TOKEN=abc\n")
-    assert "added RASA_API_TOKEN" in ensure_env(tmp_path)
-    lines = env.read_text().splitlines()
-    assert lines[:2] == ["RASA_PORT=5005", "HANDOFF_BOT_TOKEN=abc"]
-    assert lines[-1].startswith("RASA_API_TOKEN=") and len(lines[-1]) > 50
+    mine = "m" * 40
+    env.write_text(f"RASA_PORT=5005\nHANDOFF_BOT_TOKEN=dev-bot-token\nRASA_API_TOKEN={mine}\n")
+    said = ensure_env(tmp_path)
+    assert "HANDOFF_BOT_TOKEN" in said and "ACTION_SERVER_TOKEN" in said and "RASA_API_TOKEN" not in said
+    values = values_of(env)
+    assert env.read_text().splitlines()[0] == "RASA_PORT=5005"
+    assert values["HANDOFF_BOT_TOKEN"] != "dev-bot-token" and values["RASA_API_TOKEN"] == mine
     env.write_text("RASA_API_TOKEN=\nX=1\n")  # present but empty: Rasa would accept ?token=
     ensure_env(tmp_path)
-    assert env.read_text().splitlines()[0] != "RASA_API_TOKEN=" and env.read_text().endswith("X=1\n")
-    env.write_text("RASA_API_TOKEN=mine\n")
-    assert ensure_env(tmp_path) == "" and env.read_text() == "RASA_API_TOKEN=mine\n"
+    assert env.read_text().splitlines()[0] != "RASA_API_TOKEN=" and "X=1\n" in env.read_text()

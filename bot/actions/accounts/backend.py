@@ -132,8 +132,18 @@ class AccountBackend(Protocol):
         """
         ...
 
-    def verify_code(self, email: str, code: str) -> VerifyResult:
-        """Check a code; `otp_max_attempts` wrong tries burn it ("too_many_attempts" until a new send)."""
+    def verify_code(self, email: str, code: str, conversation_id: str | None = None) -> VerifyResult:
+        """Check a code; `otp_max_attempts` wrong tries burn it ("too_many_attempts" until a new send).
+        A correct code grants account actions to `conversation_id` for that email (`has_grant`)."""
+        ...
+
+    def has_grant(self, conversation_id: str, email: str) -> bool:
+        """Whether a correct code was given for `email` in this conversation and has not expired:
+        every account action checks this, not the conversation's slots (which a caller could forge)."""
+        ...
+
+    def lock(self, email: str, reason: str) -> None:
+        """Lock sign-in for the address (too many wrong codes); silently nothing if unknown."""
         ...
 
     def send_reset_link(self, email: str) -> None:

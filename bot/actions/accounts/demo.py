@@ -70,6 +70,14 @@ CREATE TABLE IF NOT EXISTS one_time_codes (
     attempts INTEGER NOT NULL DEFAULT 0,
     burned INTEGER NOT NULL DEFAULT 0
 );
+-- Written only by a correct one-time code: account actions of that conversation for that email,
+-- until expires_at (a forged call to the action server has no grant, whatever slots it sends).
+CREATE TABLE IF NOT EXISTS verification_grants (
+    conversation_id TEXT NOT NULL,
+    email TEXT NOT NULL,
+    expires_at REAL NOT NULL,
+    PRIMARY KEY (conversation_id, email)
+);
 CREATE TABLE IF NOT EXISTS reset_tokens (
     token_hash TEXT PRIMARY KEY,
     email TEXT NOT NULL,
@@ -247,7 +255,7 @@ class DemoAccountBackend:
         self._ensure_ready()
         with self._tx() as conn:
             for table in ("activations", "licenses", "one_time_codes", "reset_tokens", "two_factor_resets",
-                          "subscriptions", "customers"):
+                          "verification_grants", "subscriptions", "customers"):
                 conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             self._seed(conn)
             self.audit.record(conn, "restore_seed", "-", "restored")
@@ -341,7 +349,7 @@ class DemoAccountBackend:
                 "— Nimbus Support",
             )
 
-    def verify_code(self, email: str, code: str) -> VerifyResult:
+    def verify_code(self, email: str, code: str, conversation_id: str | None = None) -> VerifyResult:
         email = normalise_email(email)
         now = self._now().timestamp()
         max_attempts = self.settings.otp_max_attempts
@@ -363,6 +371,12 @@ class DemoAccountBackend:
                     result = VerifyResult("wrong", left)
                 elif hmac.compare_digest(self._hash("otp", email, candidate), row["code_hash"]):
                     conn.execute("DELETE FROM one_time_codes WHERE email = ?", (email,))  # single use
+                    if conversation_id:
+                        conn.execute(
+                            "INSERT OR REPLACE INTO verification_grants (conversation_id, email, expires_at) "
+                            "VALUES (?, ?, ?)",
+                            (conversation_id, email, now + self.settings.verification_grant_seconds),
+                        )
                     result = VerifyResult("ok", left)
                 elif left <= 1:
                     conn.execute(
@@ -374,6 +388,22 @@ class DemoAccountBackend:
                     result = VerifyResult("wrong", left - 1)
             self.audit.record(conn, "verify_code", email, result.status, f"attempts_left={result.attempts_left}")
         return result
+
+    def has_grant(self, conversation_id: str, email: str) -> bool:
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT expires_at FROM verification_grants WHERE conversation_id = ? AND email = ?",
+                (conversation_id, normalise_email(email)),
+            ).fetchone()
+        return row is not None and row["expires_at"] > self._now().timestamp()
+
+    def lock(self, email: str, reason: str) -> None:
+        """Lock sign-in (a person unlocks it): too many wrong codes for this address today."""
+        email = normalise_email(email)
+        with self._audited(email, "lock") as (conn, outcome):
+            found = conn.execute("UPDATE customers SET locked = 1 WHERE email = ?", (email,)).rowcount
+            conn.execute("DELETE FROM one_time_codes WHERE email = ?", (email,))
+            outcome.append(f"locked: {reason}" if found else "unknown_email")
 
     def reset_link_base(self) -> str:
         return self.settings.password_reset_url or f"{self.settings.help_site_url.rstrip('/')}/reset"

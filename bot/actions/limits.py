@@ -1,0 +1,66 @@
+"""The bot's limits on what costs or risks something: one-time codes (per email, conversation and
+client, and wrong codes per email and day) and tickets (per conversation and client). Counted in
+RATE_LIMIT_URL through common/rate_limits.py, so re-sending, a new conversation or another action
+server process does not start the count over."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from rasa_sdk import Tracker
+
+from bot.actions.settings import get_settings
+from common.rate_limits import LimiterUnavailableError, RateLimiter
+
+CLIENT = "tier0_client"  # set by the Rasa channels (bot/channels.py), never by the customer
+HOUR, DAY = 3600, 86400
+
+
+@lru_cache(maxsize=1)
+def limiter() -> RateLimiter:
+    return RateLimiter.from_url(get_settings().rate_limit_url)
+
+
+def client_of(tracker: Tracker) -> str:
+    """The address the customer's latest message came from (as the channel saw it)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return str((event.get("metadata") or {}).get(CLIENT) or "unknown")
+    return "unknown"
+
+
+def _all_allowed(checks: list[tuple[str, int, int]], when_unavailable: bool) -> bool:
+    try:
+        return all([limiter().hit(key, limit, window).allowed for key, limit, window in checks])
+    except LimiterUnavailableError:
+        return when_unavailable
+
+
+def may_send_code(tracker: Tracker, email: str) -> bool:
+    s = get_settings()
+    return _all_allowed(
+        [
+            (f"otp-send:email:{email.lower()}", s.otp_codes_per_email_hour, HOUR),
+            (f"otp-send:conversation:{tracker.sender_id}", s.otp_codes_per_conversation_hour, HOUR),
+            (f"otp-send:client:{client_of(tracker)}", s.otp_codes_per_client_hour, HOUR),
+        ],
+        when_unavailable=False,  # account security fails closed
+    )
+
+
+def wrong_code(email: str) -> bool:
+    """Count a wrong code for `email`; False once the day's allowance is used up."""
+    return _all_allowed(
+        [(f"otp-fail:email:{email.lower()}", get_settings().otp_failures_per_email_day, DAY)], when_unavailable=False
+    )
+
+
+def may_escalate(tracker: Tracker) -> bool:
+    s = get_settings()
+    return _all_allowed(
+        [
+            (f"escalate:conversation:{tracker.sender_id}", s.escalations_per_conversation_hour, HOUR),
+            (f"escalate:client:{client_of(tracker)}", s.escalations_per_client_hour, HOUR),
+        ],
+        when_unavailable=True,  # a customer who needs a person is never refused for want of a counter
+    )
