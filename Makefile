@@ -29,7 +29,7 @@ export PYTHONPATH := $(CURDIR)
 TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py bot/nlu/*.yml)
 KB_INPUTS       := $(shell find kb/articles -name '*.md' 2>/dev/null) $(wildcard kb_index/*.py)
 
-.PHONY: help setup run test lint train index validate report reload inbox analytics eval-conversations bench bench-latency bench-kb bench-nlu bench-nlu-compare bench-handoff lock clean
+.PHONY: help setup run test lint train index validate report reload inbox analytics eval-conversations bench bench-latency bench-kb bench-nlu bench-nlu-compare bench-handoff bench-redaction lock clean
 
 help:
 	@echo "make run     set up what is missing, train/index what changed, start the stack"
@@ -136,7 +136,7 @@ test: setup $(CHROMIUM)
 lint: $(APP_STAMP)
 	@$(APP_VENV)/bin/ruff check .
 
-bench: bench-latency bench-kb bench-nlu bench-handoff eval-conversations
+bench: bench-latency bench-kb bench-nlu bench-handoff bench-redaction eval-conversations
 
 # Every scripted customer of tests/conversations/ (taps, then types) over the REST channel of a
 # freshly started stack with the trained model: deflection, escalations, false success claims,
@@ -164,6 +164,11 @@ bench-nlu: setup train
 # side by side against a real uvicorn process (PostgreSQL at 127.0.0.1:5432/test; skipped if absent).
 bench-handoff: $(APP_STAMP)
 	@$(APP_PY) -m bench.handoff
+
+# What the one redaction masks (generated secret phrasings) and leaves alone (CLINC150), and its
+# cost per message, side by side with its regular-expression layer alone.
+bench-redaction: $(APP_STAMP)
+	@OMP_NUM_THREADS=1 $(APP_PY) -m bench.redaction
 
 # How the pipeline was chosen: candidate pipelines side by side (~50 min; not part of `make bench`).
 bench-nlu-compare: setup

@@ -29,7 +29,7 @@ from tests.stack import ROOT, free_port
 
 RESULTS = ROOT / "bench/results"
 PG_SERVER = os.environ.get("TIER0_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
-TOKEN = "bench-bot-token"
+TOKEN = secrets.token_urlsafe(24)  # the service refuses short or known tokens
 CONCURRENCY = (1, 8, 32)
 
 

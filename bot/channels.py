@@ -72,7 +72,10 @@ def limiter() -> RateLimiter:
 @lru_cache(maxsize=1)
 def domain_intents() -> frozenset[str]:
     data = yaml.safe_load(DOMAIN.read_text(encoding="utf-8"))
-    return frozenset(i if isinstance(i, str) else next(iter(i)) for i in data.get("intents") or [])
+    listed = {i if isinstance(i, str) else next(iter(i)) for i in data.get("intents") or []}
+    # Rasa's own intents: "below the threshold" is no more than not being understood, and
+    # "/session_start" starts a new session (with no entities), as a reload would.
+    return frozenset(listed | {"nlu_fallback", "session_start"})
 
 
 def clean_text(text: Any) -> str:
@@ -138,6 +141,12 @@ def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
     return handle
 
 
+def _origin(url: str) -> str | None:
+    """scheme://host[:port] of a URL (what a browser sends as Origin)."""
+    found = re.match(r"^([a-z][a-z0-9+.-]*://[^/?#]+)", url.strip(), re.IGNORECASE)
+    return found.group(1) if found else None
+
+
 def client_address(forwarded: str | None, peer: str | None) -> str | None:
     """The customer's address: the peer, or behind TRUSTED_PROXIES balancers the address they saw."""
     hops = _int_setting("TRUSTED_PROXIES", 0) if os.environ.get("TRUSTED_PROXIES") else 0
@@ -193,7 +202,8 @@ class GuardedSocketIOInput(SocketIOInput):
         webhook = super().blueprint(guarded(on_new_message))
         origins = [o for o in os.environ.get("RASA_CORS_ORIGINS", "").split() if o and o != "*"]
         if origins:  # browsers on other sites may not open the customer socket
-            self.sio.eio.cors_allowed_origins = origins
+            own = _origin(os.environ.get("RASA_PUBLIC_URL", ""))
+            self.sio.eio.cors_allowed_origins = origins + ([own] if own and own not in origins else [])
         namespace = self.namespace or "/"
         rasa_handler = self.sio.handlers[namespace][self.user_message_evt]
 

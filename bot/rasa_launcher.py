@@ -13,6 +13,8 @@ import sys
 from functools import lru_cache
 from typing import Any
 
+REQUEST_MAX_SIZE = 2_000_000  # bytes; documented in .env.example
+
 
 def _install_fast_action_validation() -> None:
     from jsonschema import ValidationError
@@ -45,9 +47,13 @@ def _install_fast_action_validation() -> None:
 def main() -> None:
     import os
 
+    from common.redaction import redact_logs
     from common.secrets import require_secret
 
+    redact_logs()
     os.umask(0o077)  # the tracker store holds the conversations
+    # Sanic reads SANIC_* from the environment; its own default body limit is 100 MB.
+    os.environ["SANIC_REQUEST_MAX_SIZE"] = os.environ.get("SANIC_REQUEST_MAX_SIZE") or str(REQUEST_MAX_SIZE)
     if "run" in sys.argv[1:2]:
         require_secret("ACTION_SERVER_TOKEN", os.environ.get("ACTION_SERVER_TOKEN", ""))
         require_secret("RASA_API_TOKEN", os.environ.get("RASA_API_TOKEN", ""))

@@ -1,7 +1,9 @@
 """The SQL tracker store, with secrets masked before events reach the database.
 
-Rasa keeps every event of a conversation; without this, a one-time code or a password a customer
-typed would sit in the tracker store in clear text. Configured in endpoints.yml.
+Rasa keeps every event of a conversation; without this, a one-time code, a password, a card number
+or a licence key a customer typed would sit in the tracker store in clear text (and in the review
+inbox and the NLU export, which read it). The same rules as every other store (common/redaction.py).
+Configured in endpoints.yml.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import Event, SlotSet, UserUttered
+from rasa.shared.core.events import BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.redaction import CODE_MASK, CODE_SLOT, SECRET_SLOTS, redact
+from common.redaction import CODE_SLOT, SEALED_PREFIX, SECRET_SLOTS, redact, redact_json
 
 
 def redact_event(event: Event, expecting_code: bool) -> Event:
@@ -39,13 +41,21 @@ def redact_event(event: Event, expecting_code: bool) -> Event:
             message_id=event.message_id,
             metadata=event.metadata,
         )
-    if (
-        isinstance(event, SlotSet)
-        and event.key in SECRET_SLOTS
-        and event.value
-        and not str(event.value).startswith("[")
-    ):
-        return SlotSet(event.key, CODE_MASK, timestamp=event.timestamp, metadata=event.metadata)
+    if isinstance(event, BotUttered) and event.text:
+        masked = redact(event.text)
+        if masked != event.text:
+            return BotUttered(masked, event.data, event.metadata, timestamp=event.timestamp)
+        return event
+    if isinstance(event, SlotSet) and event.value not in (None, "", [], {}):
+        value = event.value
+        if event.key in SECRET_SLOTS:
+            # A mask or the action server's sealed value may stay; anything else is the raw secret.
+            if not str(value).startswith(("[", SEALED_PREFIX)):
+                value = SECRET_SLOTS[event.key]
+        else:
+            value = redact_json(value)
+        if value != event.value:
+            return SlotSet(event.key, value, timestamp=event.timestamp, metadata=event.metadata)
     return event
 
 

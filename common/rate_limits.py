@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from common.private_files import private_sqlite
+
 DEFAULT_URL = "sqlite:///var/rate_limits.db"
 
 
@@ -55,18 +57,30 @@ class RateLimiter:
         window = int(self._clock() // window_seconds)
         return self._store.get(f"{key}:{window_seconds}:{window}")
 
+    def retry_after(self, window_seconds: int) -> float:
+        """Seconds until the current window of this length ends."""
+        now = self._clock()
+        return max(0.0, (int(now // window_seconds) + 1) * window_seconds - now)
+
     def clear(self, key: str, window_seconds: int) -> None:
         window = int(self._clock() // window_seconds)
         self._store.delete(f"{key}:{window_seconds}:{window}")
+
+    def reset(self) -> None:
+        """Forget every count (a fresh start for test runs and the scripted-customer harness)."""
+        self._store.delete_all()
 
 
 class _Store:
     def incr(self, key: str, ttl: int) -> int: ...
     def get(self, key: str) -> int: ...
     def delete(self, key: str) -> None: ...
+    def delete_all(self) -> None: ...
 
 
 class _RedisStore(_Store):
+    PREFIX = "tier0:rate-limit:"  # the Redis may be shared with Rasa's lock store
+
     def __init__(self, url: str) -> None:
         import redis
 
@@ -77,8 +91,8 @@ class _RedisStore(_Store):
     def incr(self, key: str, ttl: int) -> int:
         try:
             pipe = self._redis.pipeline(transaction=True)  # INCR and EXPIRE in one MULTI/EXEC
-            pipe.incr(key)
-            pipe.expire(key, ttl + 1)
+            pipe.incr(self.PREFIX + key)
+            pipe.expire(self.PREFIX + key, ttl + 1)
             count, _ = pipe.execute()
         except self._errors as exc:
             raise LimiterUnavailableError(f"rate limits: Redis at {self._url} is unavailable: {exc}") from exc
@@ -86,13 +100,20 @@ class _RedisStore(_Store):
 
     def get(self, key: str) -> int:
         try:
-            return int(self._redis.get(key) or 0)
+            return int(self._redis.get(self.PREFIX + key) or 0)
         except self._errors as exc:
             raise LimiterUnavailableError(f"rate limits: Redis at {self._url} is unavailable: {exc}") from exc
 
     def delete(self, key: str) -> None:
         try:
-            self._redis.delete(key)
+            self._redis.delete(self.PREFIX + key)
+        except self._errors as exc:
+            raise LimiterUnavailableError(f"rate limits: Redis at {self._url} is unavailable: {exc}") from exc
+
+    def delete_all(self) -> None:
+        try:
+            for key in self._redis.scan_iter(match=self.PREFIX + "*", count=500):
+                self._redis.delete(key)
         except self._errors as exc:
             raise LimiterUnavailableError(f"rate limits: Redis at {self._url} is unavailable: {exc}") from exc
 
@@ -105,10 +126,7 @@ class _SqlStore(_Store):
 
         self._sa = sa
         self._url = url
-        if url.startswith("sqlite:///"):
-            from pathlib import Path
-
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite(url)  # counts are keyed by email and address
         sqlite = url.startswith("sqlite")
         self._engine = sa.create_engine(
             url, future=True, pool_pre_ping=True, connect_args={"timeout": 10} if sqlite else {}
@@ -139,7 +157,8 @@ class _SqlStore(_Store):
         try:
             self._ensure()
             with self._engine.begin() as conn:
-                return conn.execute(self._sa.text(sql), params).fetchall()
+                result = conn.execute(self._sa.text(sql), params)
+                return result.fetchall() if result.returns_rows else []
         except self._sa.exc.SQLAlchemyError as exc:
             raise LimiterUnavailableError(f"rate limits: database {self._url} is unavailable: {exc}") from exc
 
@@ -162,3 +181,6 @@ class _SqlStore(_Store):
 
     def delete(self, key: str) -> None:
         self._run(f"DELETE FROM {self.TABLE} WHERE key = :key", key=key)
+
+    def delete_all(self) -> None:
+        self._run(f"DELETE FROM {self.TABLE}")

@@ -19,6 +19,9 @@ MAX_EMAIL_CHARS = 320
 MAX_NAME_CHARS = 200
 MAX_ARTICLE_ID_CHARS = 200
 MAX_ALERT_CHARS = 500
+# Whole request body: well above a real conversation, below what would tie up the API's memory.
+# A body over it is refused (413) and the bot's outbox sends its last-resort ticket instead.
+MAX_REQUEST_BYTES = 16_000_000
 # Of a conversation longer than MAX_TURNS: its first turns (the problem) and its last (the end).
 KEEP_FIRST_TURNS = 100
 LAST_RESORT_TURN_CHARS = 500

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handoff_api.db import Database
+from handoff_api.login_throttle import client_address
 from handoff_api.models import StaffUser
 from handoff_api.security import new_csrf_token, same_token, verify_password
 from handoff_api.settings import Settings
@@ -156,8 +157,11 @@ def _staff(
     if basic is not None:
         user = _basic_cache.get(session, basic.username, basic.password)
         if user is None:
+            throttle, client = request.app.state.login_throttle, client_address(request)
+            throttle.check(basic.username, client)  # 429 before any argon2 work
             user = authenticate_staff(session, basic.username, basic.password)
             if user is None:
+                throttle.failed(basic.username, client)
                 raise _unauthorized("wrong staff email or password")
             _basic_cache.put(basic.username, basic.password, user)
         return Principal("staff", user, via="basic")

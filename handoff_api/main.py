@@ -20,12 +20,14 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
+from common import redaction
 from common.secrets import require_secret
-from handoff_api import redaction
+from handoff_api.body_limit import BodyLimitMiddleware
 from handoff_api.business_hours import Clock, system_clock
 from handoff_api.db import Database
 from handoff_api.deps import SESSION_COOKIE
 from handoff_api.kb_drafts import check_drafts_dir
+from handoff_api.login_throttle import LoginThrottle
 from handoff_api.migrate import upgrade_to_head
 from handoff_api.routes import demo_account, health, insights, pages, staff, tickets
 from handoff_api.settings import Settings, get_settings
@@ -35,19 +37,28 @@ from insights.service import Insights
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
 
-# Staff pages show customer data: no caching, no framing, only our own scripts and styles.
-STAFF_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
+# Every HTML page: only our own scripts and styles, no framing, no sniffing, no referrer to other
+# sites. The demo page's widget also talks to the Rasa server (HTTP long-polling and WebSocket).
+def page_headers(settings: Settings) -> dict[str, str]:
+    rasa = settings.rasa_public_url.rstrip("/")
+    rasa_ws = rasa.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+    return {
+        "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src 'self' {rasa} {rasa_ws}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        "object-src 'none'",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "same-origin",
+    }
+
+
+# Staff pages show customer data and the reset page carries a token: never cached.
+NO_STORE_PREFIXES = ("/staff", "/reset")
 
 
 def _check(settings: Settings) -> None:
     require_secret("HANDOFF_BOT_TOKEN", settings.handoff_bot_token)
-    if settings.staff_session_secret:
+    if settings.staff_session_secret or settings.environment == "production":
         require_secret("STAFF_SESSION_SECRET", settings.staff_session_secret)
     if settings.webhook_url and not settings.webhook_secret:
         raise ValueError("WEBHOOK_SECRET must be set when WEBHOOK_URL is (deliveries are signed with it)")
@@ -73,6 +84,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     """`clock` returns the current time (aware); tests pass a fixed one for business hours."""
     settings = settings or get_settings()
     _check(settings)
+    redaction.redact_logs()
     os.umask(0o077)  # the database and KB drafts hold customers' conversations
     db = Database(settings.database_url)
     worker = WebhookWorker(db, settings)
@@ -101,6 +113,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         title="Tier0 handoff API",
         version="0.2.0",
         lifespan=lifespan,
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url="/redoc" if settings.docs_enabled else None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
         description="Tickets from the bot (bearer token) for the staff (session cookie or HTTP Basic). "
         "See README, 'Handoff API'.",
     )
@@ -108,6 +123,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.db = db
     app.state.clock = clock or system_clock
     app.state.webhook_wake = worker.wake
+    app.state.login_throttle = LoginThrottle.from_settings(settings)
     app.state.webhook_worker = worker
     # The review inbox and analytics pages (insights/): tracker store read-only, embedder on first use.
     app.state.insights = Insights(settings.insights())
@@ -126,16 +142,22 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         session_cookie=SESSION_COOKIE,
         max_age=settings.staff_session_max_age_seconds,
         same_site="lax",
-        https_only=settings.staff_cookie_secure,
+        https_only=settings.cookie_secure,
     )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     # The widget bundle is ~150 KB and ~50 KB compressed: it matters on a phone's connection.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
 
+    html_headers = page_headers(settings)
+
     @app.middleware("http")
-    async def staff_headers(request: Request, call_next):  # noqa: ANN001, ANN202
+    async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN202
         response = await call_next(request)
-        if request.url.path.startswith("/staff"):
-            response.headers.update(STAFF_HEADERS)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if response.headers.get("content-type", "").startswith("text/html"):
+            response.headers.update(html_headers)
+        if request.url.path.startswith(NO_STORE_PREFIXES):
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.exception_handler(staff.LoginRequired)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -36,14 +36,30 @@ class Settings(BaseSettings):
     # restart); set it in production and when several processes serve the staff pages.
     staff_session_secret: str = ""
     staff_session_max_age_seconds: int = 8 * 3600
-    # Send the session cookie only over HTTPS (turn on behind TLS).
-    staff_cookie_secure: bool = False
+    # "production": the session cookie is sent over HTTPS only, /docs and /openapi.json are off and
+    # STAFF_SESSION_SECRET is required. "development" (make run) serves plain HTTP on loopback.
+    environment: Literal["development", "production"] = "development"
+    # Send the session cookie only over HTTPS; empty = on outside development.
+    staff_cookie_secure: bool | None = None
+    # The interactive API docs; empty = on in development only.
+    api_docs: bool | None = None
+
+    # --- staff sign-in throttle (handoff_api/login_throttle.py) ---
+    # Failed sign-ins are counted here: a redis:// URL (the scaled setup) or a SQL URL; empty means
+    # a table in DATABASE_URL. Past a limit the next attempt gets 429 before any password check.
+    rate_limit_url: str = ""
+    staff_login_failures_per_account_minute: int = Field(default=10, ge=1)
+    staff_login_failures_per_account_hour: int = Field(default=30, ge=1)
+    staff_login_failures_per_client_minute: int = Field(default=30, ge=1)
+    staff_login_failures_per_client_hour: int = Field(default=100, ge=1)
 
     # Requests handled at once (threads); the rest wait in line. See main.py for why it is small.
     request_threads: int = Field(default=8, ge=1, le=200)
 
     # --- request limits: longer requests get a clear 422 and nothing is stored ---
     # (the bot keeps within common/ticket_limits.py's defaults before it sends a ticket)
+    # Any request body over this many bytes gets 413 before it is read (a full-size ticket fits).
+    max_request_bytes: int = Field(default=ticket_limits.MAX_REQUEST_BYTES, ge=1024)
     max_turn_chars: int = ticket_limits.MAX_TURN_CHARS
     max_turns: int = ticket_limits.MAX_TURNS
 
@@ -109,7 +125,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown weekday(s) {unknown}; use {','.join(WEEKDAYS)}")
         return tuple(value)  # type: ignore[arg-type]
 
-    @field_validator("insights_low_confidence", mode="before")
+    @field_validator("insights_low_confidence", "staff_cookie_secure", "api_docs", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return empty_is_none(value)
@@ -134,6 +150,14 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @property
+    def cookie_secure(self) -> bool:
+        return self.environment != "development" if self.staff_cookie_secure is None else self.staff_cookie_secure
+
+    @property
+    def docs_enabled(self) -> bool:
+        return self.environment == "development" if self.api_docs is None else self.api_docs
 
     @property
     def zone(self) -> ZoneInfo:

@@ -15,11 +15,11 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from common.redaction import code_expected_after, redact, redact_entities, redact_json, redact_slots
 from handoff_api import audit, webhooks
 from handoff_api.business_hours import expected_pickup
 from handoff_api.db import Database
 from handoff_api.models import Note, StaffUser, Ticket, TranscriptTurn, utcnow
-from handoff_api.redaction import code_expected_after, redact_entities, redact_json, redact_slots, redact_text
 from handoff_api.schemas import TicketCreate, TicketOut, TicketSummary, TicketUpdate
 from handoff_api.settings import Settings
 
@@ -73,7 +73,7 @@ def _redacted_turns(data: TicketCreate) -> list[TranscriptTurn]:
                 seq=i,
                 time=turn.time,
                 sender=turn.sender,
-                text=redact_text(turn.text, expecting_code=expecting_code),
+                text=redact(turn.text, expecting_code=expecting_code),
                 intent=turn.intent,
                 confidence=turn.confidence,
                 entities=redact_entities(turn.entities),
@@ -110,7 +110,7 @@ def create_ticket(
                 priority=data.priority or PRIORITY_BY_REASON.get(data.reason, "normal"),
                 reason=data.reason,
                 queue=data.queue,
-                summary=redact_text(data.summary),
+                summary=redact(data.summary),
                 conversation_id=data.conversation_id,
                 customer_email=data.customer_email,
                 customer_name=data.customer_name,
@@ -259,7 +259,7 @@ def add_note(db: Database, settings: Settings, ticket_id: str, text: str, actor:
         if ticket is None:
             return None
         # Agents paste what customers send them; notes get the same masking as the transcript.
-        note = Note(ticket_id=ticket.id, author=actor, text=redact_text(text), created_at=utcnow())
+        note = Note(ticket_id=ticket.id, author=actor, text=redact(text), created_at=utcnow())
         ticket.notes.append(note)
         ticket.updated_at = utcnow()
         audit.record(ticket, actor, "note_added", new=note.text[:200])

@@ -1,5 +1,6 @@
 """Create .env from .env.example on first run, with fresh random secrets; give an older .env the
-secrets it lacks (or holds only a known default of). The file is readable by its owner only."""
+secrets it lacks (or holds only a known default of), and replace an old unsafe default by the new
+one. The file is readable by its owner only."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 from common.secrets import KNOWN, MIN_LENGTH
 
 # Every secret the services share or keep; none of them may run with an empty or known one.
-SECRETS = ("HANDOFF_BOT_TOKEN", "ACTION_SERVER_TOKEN", "RASA_API_TOKEN", "STAFF_SESSION_SECRET")
+SECRETS = ("HANDOFF_BOT_TOKEN", "ACTION_SERVER_TOKEN", "RASA_API_TOKEN", "STAFF_SESSION_SECRET", "SLOT_SEAL_SECRET")
 
 
 def weak(value: str) -> bool:
@@ -37,18 +38,35 @@ def with_secrets(text: str) -> tuple[str, list[str]]:
     return text, added
 
 
+# Settings whose old default was unsafe: the old value is replaced by the new default, once.
+OLD_DEFAULTS = {"RASA_CORS_ORIGINS": ("*", "")}  # every site -> the help site's origin
+
+
+def without_old_defaults(text: str) -> tuple[str, list[str]]:
+    changed = []
+    for name, (old, new) in OLD_DEFAULTS.items():
+        line = re.compile(rf"^{name}={re.escape(old)}[ \t]*$", re.MULTILINE)
+        if line.search(text):
+            text = line.sub(f"{name}={new}", text, count=1)
+            changed.append(name)
+    return text, changed
+
+
 def main() -> int:
     env, example = Path(".env"), Path(".env.example")
     first = not env.exists()
     text = example.read_text(encoding="utf-8") if first else env.read_text(encoding="utf-8")
     text, added = with_secrets(text)
-    if added or first:
+    text, updated = without_old_defaults(text)
+    if added or updated or first:
         env.write_text(text, encoding="utf-8")
     os.chmod(env, 0o600)
     if first:
         print("==> created .env from .env.example with random secrets (edit it to change ports and storage)")
     elif added:
         print(f"==> added {', '.join(added)} to .env (restart `make run` so that the services use them)")
+    if updated:
+        print(f"==> {', '.join(updated)} in .env had an old, unsafe default: now the new default (.env.example)")
     return 0
 
 

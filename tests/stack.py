@@ -14,6 +14,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import yaml
@@ -140,6 +141,7 @@ class Stack:
     env: dict[str, str]
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     commands: dict[str, list[str]] = field(default_factory=dict)
+    _limiter: Any = None
 
     def say(self, sender: str, text: str, timeout: float = 30) -> list[dict]:
         r = httpx.post(
@@ -152,6 +154,14 @@ class Stack:
     def outbox(self) -> Path:
         """Where the demo account backend "sends" mail (one .eml file per message)."""
         return self.workdir / "outbox"
+
+    def reset_limits(self) -> None:
+        """Forget the rate-limit counts (codes, tickets, messages) of earlier conversations."""
+        from common.rate_limits import RateLimiter
+
+        if self._limiter is None:  # one limiter (one SQLite engine) for the whole session
+            self._limiter = RateLimiter.from_url(self.env["RATE_LIMIT_URL"])
+        self._limiter.reset()
 
     def log(self, name: str) -> str:
         path = self.workdir / f"{name}.log"
@@ -171,7 +181,9 @@ READY_PATHS = {"handoff": ("/readyz", 60), "actions": ("/health", 120), "rasa": 
 
 
 def spawn(stack: Stack, name: str) -> None:
-    log = open(stack.workdir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+    # Owner-only, like every file the services write (the logs quote customers).
+    fd = os.open(stack.workdir / f"{name}.log", os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600)
+    log = os.fdopen(fd, "ab")  # noqa: SIM115 - closed with the process
     # cwd is the work folder so that no process reads the developer's .env by accident.
     stack.processes[name] = subprocess.Popen(
         stack.commands[name], cwd=stack.workdir, env=stack.env, stdout=log, stderr=subprocess.STDOUT
@@ -210,7 +222,10 @@ def running_stack(model: Path, kb_index: Path, extra_env: dict[str, str] | None 
     """All three processes on free ports with their own databases in a temporary folder."""
     model, kb_index = model.resolve(), kb_index.resolve()  # the processes run in a temporary folder
     workdir = Path(tempfile.mkdtemp(prefix="tier0-stack-"))
-    ports = {name: free_port() for name in ("rasa", "actions", "handoff")}
+    ports = {name: free_port() for name in ("rasa", "actions", "handoff", "host_site")}
+    # Browsers may reach Rasa from the help site (the handoff service) and from the tests' own
+    # stand-in for a customer's website (tests/e2e/test_widget.py's HostSite on this port).
+    origins = [f"http://127.0.0.1:{ports['handoff']}", f"http://127.0.0.1:{ports['host_site']}"]
     token = secrets.token_urlsafe(24)
     env = (
         base_env()
@@ -223,6 +238,8 @@ def running_stack(model: Path, kb_index: Path, extra_env: dict[str, str] | None 
             "HANDOFF_API_URL": f"http://127.0.0.1:{ports['handoff']}",
             "HELP_SITE_URL": f"http://127.0.0.1:{ports['handoff']}",
             "RASA_PUBLIC_URL": f"http://127.0.0.1:{ports['rasa']}",
+            "RASA_CORS_ORIGINS": " ".join(origins),
+            "TIER0_TEST_HOST_SITE_PORT": str(ports["host_site"]),
             "RASA_URL": f"http://127.0.0.1:{ports['rasa']}",
             "HANDOFF_BOT_TOKEN": token,
             "DATABASE_URL": f"sqlite:///{workdir}/handoff.db",
@@ -232,9 +249,11 @@ def running_stack(model: Path, kb_index: Path, extra_env: dict[str, str] | None 
             "KB_SOURCE_DIR": str(ROOT / "kb/articles"),
             "ACCOUNTS_DB_PATH": str(workdir / "accounts.db"),
             "MAIL_OUTBOX_DIR": str(workdir / "outbox"),
+            "RATE_LIMIT_URL": f"sqlite:///{workdir}/rate_limits.db",
             # Rasa's HTTP API (model replacement, /status, trackers) is on, behind this token.
             "RASA_API_TOKEN": secrets.token_urlsafe(24),
             "ACTION_SERVER_TOKEN": secrets.token_urlsafe(24),
+            "SLOT_SEAL_SECRET": secrets.token_urlsafe(24),
         }
         | (extra_env or {})
     )
@@ -276,7 +295,7 @@ def running_stack(model: Path, kb_index: Path, extra_env: dict[str, str] | None 
             "--endpoints",
             str(ROOT / "endpoints.yml"),
             "--cors",
-            "*",
+            *origins,
             "--enable-api",
             "--auth-token",
             env["RASA_API_TOKEN"],

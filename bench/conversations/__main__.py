@@ -49,6 +49,7 @@ def evaluate(customers: list, modes: list[str], model: Path, verbose: bool = Fal
             outcomes[mode] = []
             for customer in customers:
                 world.backend().restore_seed()  # each customer meets the seeded demo accounts
+                stack.reset_limits()  # and limits nobody has used yet
                 outcome = runner.run(customer, mode)
                 outcomes[mode].append(outcome)
                 if verbose:

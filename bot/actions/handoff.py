@@ -17,7 +17,7 @@ from bot.actions.handoff_outbox import HandoffOutbox, deliver, outbox_from_setti
 from bot.actions.limits import may_escalate
 from bot.actions.transcript import customer_email, transcript_from_tracker
 from bot.actions.widget_payloads import widget_payload
-from bot.redaction import SECRET_SLOTS
+from common.redaction import SECRET_SLOTS
 from common.ticket_limits import fit
 
 log = logging.getLogger(__name__)
@@ -164,6 +164,14 @@ async def hand_over(
         )
         dispatcher.utter_message(json_message=widget_payload(ticket={"id": escalation.ticket_id, "kind": "ticket"}))
         return [SlotSet("handoff_ticket_id", escalation.ticket_id), SlotSet("handoff_reason", None)]
+    if escalation.state == "rejected":
+        # Even the shortened ticket was refused (the service's limits are below the bot's): say so.
+        log.error("handoff %s refused for good; the customer was told", escalation.reference)
+        dispatcher.utter_message(
+            text="I'm sorry: our ticket system refused your request, so it has not reached a person yet. "
+            f"Please try again in a little while, or write to our support team and mention {escalation.reference}."
+        )
+        return [SlotSet("handoff_reason", None)]
     dispatcher.utter_message(
         text=f"Our ticket system is slow to answer right now, so I've saved your request under the reference "
         f"{escalation.reference}. It will reach our support team automatically as soon as the system is back, "

@@ -27,11 +27,14 @@ from typing import Any
 
 import httpx
 
+from bot.actions.accounts.mail import purge_outbox
 from bot.actions.settings import ActionSettings, get_settings
+from common.private_files import private_file
 from common.ticket_limits import last_resort
 
 log = logging.getLogger(__name__)
 
+PURGE_EVERY_SECONDS = 3600  # retention runs hourly; it only needs to keep up with days
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 # Answers that will never turn into a ticket however often they are retried (a malformed body,
 # a key reused with another body): kept for an operator, not retried.
@@ -72,8 +75,7 @@ class HandoffOutbox:
     """The escalations table; safe to use from several threads and processes (SQLite locking)."""
 
     def __init__(self, path: Path, backoff_base: float = 2.0, backoff_max: float = 300.0) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = private_file(path)  # escalations carry the whole conversation
         self.backoff_base, self.backoff_max = backoff_base, backoff_max
         with self._db() as db:
             db.executescript(SCHEMA)
@@ -158,6 +160,18 @@ class HandoffOutbox:
         with self._db() as db:
             db.execute("UPDATE escalations SET payload = ? WHERE key = ?", (json.dumps(payload), key))
 
+    def purge(self, older_than: float) -> int:
+        """Forget the conversation of settled escalations made before `older_than` (a Unix time):
+        the payload is emptied, the reference and its ticket id stay, so "what's the status of
+        REF-..." still finds the ticket. Returns how many were emptied."""
+        with self._db() as db:
+            cursor = db.execute(
+                "UPDATE escalations SET payload = '{}', last_error = NULL"
+                " WHERE state IN ('delivered', 'rejected') AND created_at < ? AND payload != '{}'",
+                (older_than,),
+            )
+            return cursor.rowcount
+
     def failed(self, key: str, error: str, permanent: bool = False) -> None:
         with self._db() as db:
             row = db.execute("SELECT attempts FROM escalations WHERE key = ?", (key,)).fetchone()
@@ -211,10 +225,25 @@ async def deliver(outbox: HandoffOutbox, escalation: Escalation, settings: Actio
 async def run_worker(outbox: HandoffOutbox, settings: ActionSettings | None = None) -> None:
     """Deliver due escalations until cancelled (started by the action server)."""
     settings = settings or get_settings()
+    purged_at = 0.0
     while True:
         try:
             for escalation in outbox.due():
                 await deliver(outbox, escalation, settings)
+            if time.time() - purged_at >= PURGE_EVERY_SECONDS:
+                purged_at = time.time()
+                purge_old(outbox, settings)
         except Exception:  # the worker must outlive any single bad row or a locked file
             log.exception("handoff outbox worker")
         await asyncio.sleep(settings.handoff_retry_poll_seconds)
+
+
+def purge_old(outbox: HandoffOutbox, settings: ActionSettings, now: float | None = None) -> tuple[int, int]:
+    """Retention: settled escalations' conversations and mail files older than
+    OUTBOX_RETENTION_DAYS. Returns (escalations emptied, mail files deleted)."""
+    cutoff = (time.time() if now is None else now) - settings.outbox_retention_days * 86400
+    emptied = outbox.purge(cutoff)
+    deleted = purge_outbox(settings.mail_outbox_dir, cutoff)
+    if emptied or deleted:
+        log.info("retention: %d settled escalations emptied, %d mail files deleted", emptied, deleted)
+    return emptied, deleted

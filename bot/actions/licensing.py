@@ -24,6 +24,8 @@ from bot.actions.dialogue import (
 )
 from bot.actions.handoff import hand_over
 from bot.actions.kb import answer_with, best_article
+from bot.actions.plain_text import as_plain, safe_name
+from bot.actions.sealed_slots import seal, unseal
 from bot.actions.triage import kb_first
 from bot.actions.understanding import signals
 from bot.actions.verification import WHY_VERIFY, is_verified, verified_here
@@ -37,8 +39,8 @@ MAX_KEY_TRIES = 2
 
 
 def device_name(tracker: Tracker) -> str:
-    device = tracker.get_slot("device") or "computer"
-    return f"New {device}".replace("New New", "New")
+    device = safe_name(str(tracker.get_slot("device") or ""), "computer")
+    return device[0].upper() + device[1:] if device.lower().startswith("new ") else f"New {device}"
 
 
 class ActionBeginActivation(Action):
@@ -54,7 +56,7 @@ class ActionBeginActivation(Action):
             return [*leave_csat_question(tracker), *quick]
         return [
             *leave_csat_question(tracker),
-            SlotSet("license_key", normalise_key(found.group(0)) if found else None),
+            SlotSet("license_key", seal(normalise_key(found.group(0))) if found else None),
             SlotSet("key_tries", 0),
             SlotSet("pending", None),
             SlotSet("resolved", None),
@@ -82,6 +84,7 @@ class ValidateActivationForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict:
         tries = int(tracker.get_slot("key_tries") or 0) + 1
+        value = unseal(value)  # a key from the first message comes sealed
         if value == NO_KEY:
             return {"license_key": NO_KEY, "key_tries": tries}
         if value == NOT_A_KEY or not is_valid_key_format(str(value)):
@@ -100,7 +103,7 @@ class ValidateActivationForm(FormValidationAction):
                 "and type it again.",
             )
             return {"license_key": None, "key_tries": tries}
-        return {"license_key": key, "key_tries": tries}
+        return {"license_key": seal(key), "key_tries": tries}
 
 
 class ActionActivateLicense(Action):
@@ -110,7 +113,7 @@ class ActionActivateLicense(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        key = tracker.get_slot("license_key")
+        key = unseal(tracker.get_slot("license_key"))
         if key == NO_KEY:
             return await without_a_key(dispatcher, tracker)
         if not key or not is_valid_key_format(key):
@@ -125,10 +128,11 @@ class ActionActivateLicense(Action):
         name = device_name(tracker)
         if status.status == "valid" or not status.devices:
             return await activate_here(dispatcher, tracker, key, name)
-        devices = ", ".join(status.devices)
+        devices = ", ".join(as_plain(d) for d in status.devices)
         question = (
             f"That key is already in use on all {status.seats_total} of its seats: {devices}. If you've moved "
-            f"to a new computer, I can release the seat on **{status.devices[0]}** and activate this one. Shall I?"
+            f"to a new computer, I can release the seat on **{as_plain(status.devices[0])}** and activate this "
+            "one. Shall I?"
         )
         return [
             SlotSet("license_release_device", status.devices[0]),
@@ -192,9 +196,9 @@ async def activate_here(
             SlotSet("resolved", False),
             *await hand_over(dispatcher, tracker, reason="account_action", note=f"Activation failed: {exc}"),
         ]
-    before = f"I released the seat on **{released}** and " if released else "Your key is "
+    before = f"I released the seat on **{as_plain(released)}** and " if released else "Your key is "
     dispatcher.utter_message(
-        text=f"{before}{'activated' if released else 'activated on'} **{name}** "
+        text=f"{before}{'activated' if released else 'activated on'} **{as_plain(name)}** "
         f"({status.seats_used} of {status.seats_total} seats in use). Restart Nimbus and the Pro features are on."
     )
     return [SlotSet("resolved", True), SlotSet("pending", None), SlotSet("license_release_device", None)]
@@ -202,7 +206,14 @@ async def activate_here(
 
 async def move_license(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
     """Release the old computer's seat and activate the new one, for the key's owner only."""
-    key = tracker.get_slot("license_key")
+    key = unseal(tracker.get_slot("license_key"))
+    if not isinstance(key, str) or not is_valid_key_format(key):
+        dispatcher.utter_message(text="I no longer have your license key, so a person will move the seat for you.")
+        return [
+            SlotSet("account_task", None),
+            SlotSet("resolved", False),
+            *await hand_over(dispatcher, tracker, reason="account_action", note="License key expired before the move."),
+        ]
     status = await async_backend().license_check(key)
     events = [SlotSet("account_task", None)]
     owner = (status.owner_email or "").lower()

@@ -55,6 +55,15 @@ def wrong_code(email: str) -> bool:
     )
 
 
+def wrong_codes_left(email: str) -> int:
+    """Wrong codes `email` may still get today before sign-in is locked (0 when unknown)."""
+    try:
+        used = limiter().peek(f"otp-fail:email:{email.lower()}", DAY)
+    except LimiterUnavailableError:
+        return 0
+    return max(0, get_settings().otp_failures_per_email_day - used)
+
+
 def may_escalate(tracker: Tracker) -> bool:
     s = get_settings()
     return _all_allowed(

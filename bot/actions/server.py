@@ -16,6 +16,7 @@ from rasa_sdk.executor import ActionExecutor
 from sanic import Request, response
 
 from bot.actions.settings import get_settings
+from common.redaction import redact_logs
 from common.secrets import require_secret, same_secret
 
 log = logging.getLogger("bot.actions.server")
@@ -26,14 +27,18 @@ def main() -> None:
     # rasa-sdk 3.21 warns on every call that it is not 3.6; the action protocol is unchanged and the
     # end-to-end tests run exactly this pair.
     warnings.filterwarnings("ignore", message="Your versions of rasa and rasa_sdk might not be compatible")
+    redact_logs()
     os.umask(0o077)  # the outbox, the accounts database and mail files hold personal data
     settings = get_settings()
     require_secret("ACTION_SERVER_TOKEN", settings.action_server_token)
     require_secret("HANDOFF_BOT_TOKEN", settings.handoff_bot_token)
+    require_secret("SLOT_SEAL_SECRET", settings.slot_seal_secret)
     executor = ActionExecutor()
     executor.register_package("bot.actions")
     # No CORS: only the Rasa server calls this, never a browser.
     app = create_app(executor, cors_origins=None)
+    # Sanic's own default is 100 MB; a tracker of a very long conversation is a few MB.
+    app.config.REQUEST_MAX_SIZE = max_bytes = settings.action_request_max_bytes
     expected = f"Bearer {settings.action_server_token}"
 
     @app.on_request
@@ -42,6 +47,10 @@ def main() -> None:
         # (a forged call could otherwise run account actions with slots it made up).
         if request.path != "/health" and not same_secret(request.headers.get("authorization"), expected):
             return response.json({"error": "missing or wrong Authorization: Bearer token"}, status=401)
+        # Checked here as well: with Sanic 25 the config value above alone did not refuse the body.
+        length = request.headers.get("content-length", "0")
+        if not length.isdigit() or int(length) > max_bytes:
+            return response.json({"error": f"request body over {max_bytes} bytes"}, status=413)
         return None
 
     @app.before_server_start

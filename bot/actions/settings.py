@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,13 +21,21 @@ class ActionSettings(BaseSettings):
     # What Rasa sends as "Authorization: Bearer <token>" on every action call (endpoints.yml); any
     # other caller gets 401. The same rules as above.
     action_server_token: str = ""
+    # Encrypts the secret slot values the action server needs again later (a licence key), so
+    # Rasa's tracker store keeps ciphertext only (bot/actions/sealed_slots.py). Same rules.
+    slot_seal_secret: str = ""
     handoff_timeout_seconds: float = 5.0
+    # Largest request body (Rasa's call with the tracker) the action server reads; larger get 413.
+    action_request_max_bytes: int = Field(default=16_000_000, ge=1_000_000)
     # Durable outbox of escalations (bot/actions/handoff_outbox.py): the SQLite file, how often the
     # action server looks for undelivered ones, and the exponential backoff between tries.
     handoff_outbox_path: Path = Path("var/handoff_outbox.db")
     handoff_retry_poll_seconds: float = 2.0
     handoff_retry_base_seconds: float = 2.0
     handoff_retry_max_seconds: float = 300.0
+    # Retention: delivered or refused escalations lose their conversation copy (the reference keeps
+    # pointing at its ticket), and mailed codes and reset links in mail_outbox_dir are deleted.
+    outbox_retention_days: float = Field(default=7, gt=0)
     # Rasa's HTTP API, to read a restated problem on its own ("no, that's not it: ..."): /model/parse.
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_api_token: str = ""

@@ -8,7 +8,7 @@ from typing import Any
 from rasa_sdk import Tracker
 
 from bot.actions.dialogue import ROUTED_AGAIN
-from bot.redaction import CODE_SLOT, redact
+from common.redaction import CODE_SLOT, redact
 
 
 def _time(event: dict[str, Any]) -> str:

@@ -19,7 +19,7 @@ from bot.actions.asking import MAX_ASKS, confirm, times_asked, unchanged
 from bot.actions.detours import answer_on_the_side
 from bot.actions.dialogue import INTERRUPTIONS, PERSON_OR_NOT, latest_intent, latest_text, leave_csat_question
 from bot.actions.interruptions import Interruption, interruption
-from bot.actions.limits import may_send_code, wrong_code
+from bot.actions.limits import may_send_code, wrong_code, wrong_codes_left
 from bot.actions.triage import kb_first
 from bot.actions.understanding import signals
 
@@ -223,7 +223,8 @@ class ValidateVerifyForm(FormValidationAction):
         dispatcher.utter_message(
             text=f"If {email} has a Nimbus account, I've just sent a 6-digit code to it. It's valid for 10 minutes."
         )
-        return {"email": email, "otp_code": None, "verified_email": None, "otp_failures": 0}
+        # Wrong codes keep counting in the conversation: asking for a new code starts nothing over.
+        return {"email": email, "otp_code": None, "verified_email": None}
 
     async def validate_otp_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -257,7 +258,9 @@ class ValidateVerifyForm(FormValidationAction):
         failures = int(tracker.get_slot("otp_failures") or 0) + 1
         if result.status == "too_many_attempts" or result.attempts_left <= 0 or failures >= 3:
             return {"otp_code": FAILED, "otp_failures": failures}
-        left = min(result.attempts_left, 3 - failures)
+        left = min(result.attempts_left, 3 - failures, wrong_codes_left(email))
+        if left <= 0:
+            return {"otp_code": FAILED, "otp_failures": failures}
         dispatcher.utter_message(text=f"That code isn't right. You have {left} {'try' if left == 1 else 'tries'} left.")
         return {"otp_code": None, "otp_failures": failures}
 

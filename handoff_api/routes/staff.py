@@ -24,6 +24,7 @@ from handoff_api.deps import (
     csrf_token,
     staff_from_session,
 )
+from handoff_api.login_throttle import TooManyAttempts, client_address
 from handoff_api.models import PRIORITIES, QUEUES, STATUSES, StaffUser
 from handoff_api.schemas import NoteCreate, Reason, TicketUpdate
 from handoff_api.tickets import TicketFilters, UnknownAssignee, add_note, get_ticket, list_tickets, update_ticket
@@ -101,8 +102,25 @@ def login(
     next: Annotated[str, Form(max_length=2000)] = "/staff",  # noqa: A002
 ) -> Response:
     check_csrf(request, csrf_token_)
+    throttle, client = request.app.state.login_throttle, client_address(request)
+    try:
+        throttle.check(email, client)
+    except TooManyAttempts as exc:
+        refused = _render(
+            request,
+            "staff/login.html",
+            {
+                "next": _safe_next(next),
+                "error": f"Too many failed sign-ins. Wait {exc.retry_after} seconds, then try again.",
+                "email": email,
+            },
+            status_code=exc.status_code,
+        )
+        refused.headers.update(exc.headers or {})
+        return refused
     user = authenticate_staff(session, email, password) if email and password else None
     if user is None:
+        throttle.failed(email, client)
         return _render(
             request,
             "staff/login.html",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.stack import APP_PY, ROOT, built_test_index, running_stack, trained_test_model
+from tests.stack import APP_PY, ROOT
 
 ARTIFACTS: Path = ROOT / "test-artifacts"
 
@@ -49,14 +49,6 @@ def screenshot(page, name: str) -> None:
     """A screenshot kept as a test artifact (besides the one the `page` fixture takes at the end)."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-@pytest.fixture(scope="session")
-def stack():
-    model = trained_test_model()
-    index = built_test_index()
-    with running_stack(model, index) as s:
-        yield s
 
 
 @pytest.fixture(scope="module")

@@ -64,7 +64,7 @@ def own_stack(tmp_path_factory):
     extra = {
         "NLU_DATA_DIR": str(folder / "data/nlu"),
         "KB_DRAFTS_DIR": str(folder / "drafts"),
-        "STAFF_SESSION_SECRET": "insights-e2e-secret",
+        "STAFF_SESSION_SECRET": "insights-e2e-secret-" + "x" * 24,
     }
     started = time.monotonic()
     with running_stack(trained_test_model(), built_test_index(), extra) as stack:

@@ -72,7 +72,7 @@ class HostSite:
     """Host pages that are not ours, on their own origin (a small HTTP server in the test). Served
     from 127.0.0.1 for real: Chromium refuses loopback requests from a page Playwright fulfilled."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.pages: dict[str, bytes] = {}
         site = self
 
@@ -87,7 +87,7 @@ class HostSite:
             def log_message(self, *args) -> None:
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -97,8 +97,8 @@ class HostSite:
 
 
 @pytest.fixture(scope="module")
-def host_site():
-    site = HostSite()
+def host_site(stack):
+    site = HostSite(int(stack.env["TIER0_TEST_HOST_SITE_PORT"]))  # an origin Rasa's CORS allows
     yield site
     site.server.shutdown()
 

@@ -32,6 +32,7 @@ from handoff_api.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = secrets.token_urlsafe(24)
+SESSION_SECRET = secrets.token_urlsafe(24)
 BOT = {"Authorization": f"Bearer {TOKEN}"}
 PG_SERVER = os.environ.get("TIER0_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 STAFF_EMAIL, STAFF_NAME, STAFF_PASSWORD = "agent@nimbus.example", "Avery Agent", "correct horse battery"
@@ -107,7 +108,7 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
     values: dict[str, Any] = {
         "database_url": database_url,
         "handoff_bot_token": TOKEN,
-        "staff_session_secret": "test-session-secret",
+        "staff_session_secret": SESSION_SECRET,
         "kb_source_dir": ROOT / "kb/articles",
         "kb_drafts_dir": tmp_path / "drafts",
     }
@@ -251,7 +252,8 @@ def start_server(database_url: str, workdir: Path, extra_env: dict[str, str] | N
     env |= {
         "DATABASE_URL": database_url,
         "HANDOFF_BOT_TOKEN": TOKEN,
-        "STAFF_SESSION_SECRET": "test-session-secret",
+        "STAFF_SESSION_SECRET": SESSION_SECRET,
+        "RATE_LIMIT_URL": "",  # failed sign-ins counted in this test's own database
         "KB_DRAFTS_DIR": str(workdir / "drafts"),
         "KB_SOURCE_DIR": str(ROOT / "kb/articles"),
         "WEB_VENDOR_DIR": str(ROOT / "web/node_modules"),

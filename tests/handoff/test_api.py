@@ -248,3 +248,16 @@ def test_health_and_readiness(client: TestClient) -> None:
     assert ready.status_code == 200 and ready.json() == {"status": "ok", "database": "ok", "migrations": "head"}
     assert client.get("/docs").status_code == 200
     assert "/api/tickets" in client.get("/openapi.json").json()["paths"]
+
+
+def test_an_oversized_body_gets_413_and_nothing_is_stored(app_factory, database: TestDatabase) -> None:
+    client = app_factory(database, max_request_bytes=50_000)
+    r = client.post("/api/tickets", json=ticket_body(summary="x" * 60_000), headers=BOT)
+    assert r.status_code == 413
+    assert "over 50000 bytes" in r.json()["detail"]
+    # No Content-Length (a chunked upload): counted as it arrives, refused the same way.
+    chunks = (b"x" * 10_000 for _ in range(8))
+    r = client.post("/api/tickets", content=chunks, headers=BOT | {"Content-Type": "application/json"})
+    assert r.status_code == 413
+    assert database.rows("SELECT count(*) FROM tickets") == [(0,)]
+    assert client.post("/api/tickets", json=ticket_body(), headers=BOT).status_code == 201

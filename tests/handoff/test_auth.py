@@ -167,7 +167,7 @@ def test_a_forged_or_stale_cookie_is_not_a_session(app_factory, database: TestDa
     cookie = client.cookies.get("tier0_staff")
     assert client.get("/api/tickets").status_code == 200
     # Another secret (or a tampered cookie): not signed by us.
-    other = app_factory(database, staff_session_secret="another-secret")
+    other = app_factory(database, staff_session_secret="another-secret-" + "x" * 24)
     other.cookies.set("tier0_staff", cookie)
     assert other.get("/api/tickets").status_code == 401
     tampered = cookie[:-4] + ("AAAA" if not cookie.endswith("AAAA") else "BBBB")
@@ -187,3 +187,83 @@ def test_login_never_redirects_off_site(client: TestClient, database: TestDataba
     )
     assert r.status_code == 303 and r.headers["location"] == "/staff"
     assert re.match(r"^/staff", r.headers["location"])
+
+
+# --- sign-in throttle -------------------------------------------------------------
+def test_the_eleventh_wrong_password_in_a_minute_is_refused_before_any_check(
+    client: TestClient, staff: dict[str, str]
+) -> None:
+    for _ in range(10):
+        assert login(client, password="wrong password guess").status_code == 401
+    refused = login(client, password="wrong password guess")
+    assert refused.status_code == 429
+    assert "Too many failed sign-ins" in refused.text
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    # Even the right password waits now: the guesser learns nothing from the answer.
+    assert login(client).status_code == 429
+    # HTTP Basic counts against the same account.
+    assert client.get("/api/tickets", headers=basic()).status_code == 429
+
+
+def test_basic_auth_guessing_is_throttled_too(client: TestClient, staff: dict[str, str]) -> None:
+    statuses = [client.get("/api/tickets", headers=basic(password=f"guess {i:04d}")).status_code for i in range(12)]
+    assert statuses[:10] == [401] * 10
+    assert statuses[10:] == [429, 429]
+
+
+def test_a_client_guessing_many_accounts_is_throttled(app_factory, database: TestDatabase) -> None:
+    client = app_factory(database, staff_login_failures_per_client_minute=5)
+    add_staff(database.url)
+    for i in range(5):
+        assert login(client, email=f"nobody{i}@nimbus.example", password="wrong password").status_code == 401
+    assert login(client, email="another@nimbus.example", password="wrong password").status_code == 429
+    assert login(client).status_code == 429  # the same address, a real account: still waits
+
+
+def test_a_right_password_after_a_few_typos_signs_in(client: TestClient, staff: dict[str, str]) -> None:
+    for _ in range(3):
+        assert login(client, password="typo in it").status_code == 401
+    assert login(client).status_code == 303
+
+
+# --- what every page sends ---------------------------------------------------------
+@pytest.mark.parametrize("path", ["/", "/help/articles/reset-password", "/staff/login", "/reset?token=x"])
+def test_every_html_page_sends_the_security_headers(client: TestClient, path: str) -> None:
+    r = client.get(path)
+    assert r.headers["content-type"].startswith("text/html")
+    csp = r.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "object-src 'none'" in csp
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Referrer-Policy"] == "same-origin"
+    assert r.headers["X-Frame-Options"] == "DENY"
+
+
+def test_the_demo_page_may_reach_only_its_rasa_server(app_factory, database: TestDatabase) -> None:
+    client = app_factory(database, rasa_public_url="https://chat.nimbus.example")
+    csp = client.get("/").headers["Content-Security-Policy"]
+    assert "connect-src 'self' https://chat.nimbus.example wss://chat.nimbus.example;" in csp
+
+
+def test_pages_with_customer_data_or_tokens_are_never_cached(client: TestClient) -> None:
+    assert client.get("/staff/login").headers["Cache-Control"] == "no-store"
+    assert client.get("/reset?token=x").headers["Cache-Control"] == "no-store"
+
+
+def test_production_sends_the_cookie_over_https_only_and_hides_the_api_docs(
+    app_factory, database: TestDatabase
+) -> None:
+    development = app_factory(database)
+    assert "secure" not in development.get("/staff/login").headers["set-cookie"].lower()
+    assert development.get("/docs").status_code == 200
+    production = app_factory(database, environment="production")
+    assert "secure" in production.get("/staff/login").headers["set-cookie"].lower()
+    assert production.get("/docs").status_code == 404
+    assert production.get("/openapi.json").status_code == 404
+
+
+def test_production_refuses_to_start_without_a_session_secret(tmp_path, database: TestDatabase) -> None:
+    from handoff_api.main import create_app
+    from tests.handoff.conftest import make_settings
+
+    with pytest.raises(ValueError, match="STAFF_SESSION_SECRET"):
+        create_app(make_settings(database.url, tmp_path, environment="production", staff_session_secret=""))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from handoff_api.redaction import redact_text
+from common.redaction import redact
 from tests.handoff.conftest import BOT, TestDatabase, ticket_body
 
 PASSWORD, CARD, CODE, KEY = "Hunter2!xyz", "4111 1111 1111 1111", "482913", "NMB8X-3LD7Q-W4K9M-2RV5T"
@@ -63,6 +63,6 @@ def test_matcher_layer_keeps_ordinary_text() -> None:
         "my card was declined",
         "error code E1005",
     ):
-        assert redact_text(text) == text
-    assert redact_text("code: 123-456") == "code: [one-time code]"
-    assert redact_text("my password would be tr0ub4dor") == "my password would be [password]"
+        assert redact(text) == text
+    assert redact("code: 123-456") == "code: [one-time code]"
+    assert redact("my password would be tr0ub4dor") == "my password would be [password]"

@@ -59,7 +59,7 @@ def ensure_env(folder: Path) -> str:
     ).stdout
 
 
-SECRETS = ("HANDOFF_BOT_TOKEN", "ACTION_SERVER_TOKEN", "RASA_API_TOKEN", "STAFF_SESSION_SECRET")
+SECRETS = ("HANDOFF_BOT_TOKEN", "ACTION_SERVER_TOKEN", "RASA_API_TOKEN", "STAFF_SESSION_SECRET", "SLOT_SEAL_SECRET")
 
 
 def values_of(env: Path) -> dict[str, str]:
@@ -90,3 +90,13 @@ def test_setup_gives_an_older_env_file_the_secrets_it_lacks_and_keeps_the_rest(t
     env.write_text("RASA_API_TOKEN=\nX=1\n")  # present but empty: Rasa would accept ?token=
     ensure_env(tmp_path)
     assert env.read_text().splitlines()[0] != "RASA_API_TOKEN=" and "X=1\n" in env.read_text()
+
+
+def test_setup_replaces_the_old_allow_every_site_cors_default_and_keeps_a_chosen_origin(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text("RASA_CORS_ORIGINS=*\nRASA_PORT=5005\n")
+    assert "RASA_CORS_ORIGINS" in ensure_env(tmp_path)
+    assert values_of(env)["RASA_CORS_ORIGINS"] == ""  # scripts/stack_env.sh: the help site's origin
+    env.write_text("RASA_CORS_ORIGINS=https://help.nimbus.example\n")
+    ensure_env(tmp_path)
+    assert values_of(env)["RASA_CORS_ORIGINS"] == "https://help.nimbus.example"

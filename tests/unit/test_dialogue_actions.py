@@ -16,6 +16,7 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions import limits
 from bot.actions.account_tasks import ActionRunAccountTask
 from bot.actions.accounts import reset_backend
 from bot.actions.accounts.demo import DemoAccountBackend
@@ -32,6 +33,7 @@ from bot.actions.troubleshooting import (
     ValidateStepForm,
 )
 from bot.actions.verification import VERIFIED, ValidateVerifyForm
+from common.rate_limits import RateLimiter
 
 DOMAIN: dict[str, Any] = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text())
 pytestmark = pytest.mark.anyio
@@ -50,6 +52,14 @@ class Clock:
         return self.now
 
 
+@pytest.fixture(autouse=True)
+def own_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RateLimiter:
+    """Rate limits counted in this test's own database (the shared one would carry over)."""
+    limiter = RateLimiter.from_url(f"sqlite:///{tmp_path}/rate_limits.db")
+    monkeypatch.setattr(limits, "limiter", lambda: limiter)
+    return limiter
+
+
 @pytest.fixture
 def backend(tmp_path: Path):
     settings = ActionSettings(accounts_db_path=tmp_path / "accounts.db", mail_outbox_dir=tmp_path / "outbox")
@@ -59,6 +69,13 @@ def backend(tmp_path: Path):
     reset_backend(demo)
     yield demo
     reset_backend(None)
+
+
+def grant(backend: DemoAccountBackend, email: str, conversation_id: str = "test-user") -> None:
+    """A correct one-time code for `email` in the conversation, as verify_form would check it."""
+    backend.send_code(email)
+    body = read_outbox(backend.settings.mail_outbox_dir, to=email)[-1].get_body().get_content()
+    assert backend.verify_code(email, re.search(r"\b(\d{6})\b", body).group(1), conversation_id).ok
 
 
 def tracker(
@@ -348,6 +365,8 @@ VERIFIED_ALEX = {"email": "alex@example.com", "verified_email": "alex@example.co
 
 
 async def test_verified_reset_sends_the_link_and_unlock_unlocks(backend: DemoAccountBackend) -> None:
+    grant(backend, "alex@example.com")
+    grant(backend, "jordan@example.com")
     dispatcher, slots = await run(ActionRunAccountTask(), tracker({**VERIFIED_ALEX, "account_task": "reset_password"}))
     assert "reset link" in said(dispatcher) and slots["resolved"] is True
     assert "reset" in read_outbox(backend.settings.mail_outbox_dir, to="alex@example.com")[-1]["Subject"].lower()
@@ -367,7 +386,23 @@ async def confirm_turn(state: dict[str, Any], text: str, intent: str = "nlu_fall
     return {**slots, **done}
 
 
+async def test_slots_alone_are_no_verification(backend: DemoAccountBackend) -> None:
+    """A caller that makes up the slots (verified_email set, no code ever checked in this
+    conversation) gets no account action: the backend holds no verification grant."""
+    dispatcher, slots = await run(ActionRunAccountTask(), tracker({**VERIFIED_ALEX, "account_task": "reset_password"}))
+    assert "couldn't confirm" in said(dispatcher)
+    assert not [
+        m
+        for m in read_outbox(backend.settings.mail_outbox_dir, to="alex@example.com")
+        if "reset" in m["Subject"].lower()
+    ]
+    grant(backend, "alex@example.com", conversation_id="another-conversation")
+    dispatcher, _ = await run(ActionRunAccountTask(), tracker({**VERIFIED_ALEX, "account_task": "reset_password"}))
+    assert "couldn't confirm" in said(dispatcher)  # a grant is for its own conversation only
+
+
 async def test_a_plan_changes_only_after_an_explicit_yes(backend: DemoAccountBackend) -> None:
+    grant(backend, "alex@example.com")
     state = {**VERIFIED_ALEX, "account_task": "change_plan", "plan": "business"}
     _, slots = await run(ActionRunAccountTask(), tracker(state))
     assert slots["pending"] == "confirm_plan_change" and "Plus" in slots["confirm_question"]["text"]
@@ -381,6 +416,7 @@ async def test_a_plan_changes_only_after_an_explicit_yes(backend: DemoAccountBac
 
 
 async def test_an_unclear_answer_changes_nothing(backend: DemoAccountBackend) -> None:
+    grant(backend, "alex@example.com")
     state = {**VERIFIED_ALEX, "account_task": "change_plan", "plan": "business"}
     _, slots = await run(ActionRunAccountTask(), tracker(state))
     unclear = await confirm_turn({**state, **slots}, "hmm what does business cost")
@@ -391,6 +427,7 @@ async def test_an_unclear_answer_changes_nothing(backend: DemoAccountBackend) ->
 
 
 async def test_cancel_shows_the_plan_and_offers_a_cheaper_one_first(backend: DemoAccountBackend) -> None:
+    grant(backend, "sam@example.com")
     sam = {"email": "sam@example.com", "verified_email": "sam@example.com", "account_task": "cancel"}
     _, slots = await run(ActionRunAccountTask(), tracker(sam))
     buttons = [b["title"] for b in slots["confirm_question"]["buttons"]]
@@ -458,6 +495,8 @@ async def test_a_reference_from_the_outbox_is_answered_for_its_owner_only(
     get_settings.cache_clear()
     handoff.get_outbox.cache_clear()
     try:
+        grant(backend, "alex@example.com")
+        grant(backend, "jordan@example.com")
         escalation = handoff.get_outbox().add({"conversation_id": "c", "customer_email": "alex@example.com"})
         task = {"account_task": "ticket_status", "ticket_id": escalation.reference}
         dispatcher, slots = await run(ActionRunAccountTask(), tracker({**VERIFIED_ALEX, **task}))

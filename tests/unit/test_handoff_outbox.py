@@ -50,7 +50,11 @@ def service():
 
 def settings_for(url: str, tmp_path: Path) -> ActionSettings:
     return ActionSettings(
-        handoff_api_url=url, handoff_outbox_path=tmp_path / "outbox.db", handoff_timeout_seconds=2, _env_file=None
+        handoff_api_url=url,
+        handoff_outbox_path=tmp_path / "outbox.db",
+        handoff_timeout_seconds=2,
+        handoff_bot_token="t" * 32,
+        _env_file=None,
     )
 
 
@@ -89,7 +93,64 @@ def test_backoff_grows_and_a_refused_body_is_kept_not_retried(tmp_path: Path, se
             waits.append(db.execute("SELECT next_attempt_at - strftime('%s','now') FROM escalations").fetchone()[0])
     assert 6 < waits[0] < 14 and 14 < waits[1] < 26 and 30 < waits[2] < 50 and 30 < waits[3] < 50
 
-    FakeHelpDesk.answers = [422]
+    # Refused: the essentials are sent again with an alert; refused again, it is kept, not retried.
+    FakeHelpDesk.answers = [422, 422]
     refused = asyncio.run(deliver(outbox, outbox.add(PAYLOAD), settings_for(service, tmp_path)))
-    assert refused.state == "rejected" and "HTTP 422" in refused.last_error
+    assert refused.state == "rejected" and "HTTP 422" in refused.last_error and refused.payload["alert"]
+    FakeHelpDesk.answers = [422]
+    saved = asyncio.run(deliver(outbox, outbox.add(PAYLOAD), settings_for(service, tmp_path)))
+    assert saved.state == "delivered" and "refused (HTTP 422" in saved.payload["alert"]
     assert refused.key not in [e.key for e in outbox.due(now=10**10)]
+
+
+def test_retention_empties_old_settled_escalations_and_deletes_old_mail(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from bot.actions.accounts.mail import Mailer
+    from bot.actions.handoff_outbox import purge_old
+
+    settings = ActionSettings(
+        _env_file=None, handoff_outbox_path=tmp_path / "outbox.db", mail_outbox_dir=tmp_path / "mail"
+    )
+    outbox = HandoffOutbox(settings.handoff_outbox_path)
+    old, pending, recent = (outbox.add(PAYLOAD | {"summary": s}) for s in ("old", "pending", "recent"))
+    outbox.delivered(old.key, "NIM-111111", None)
+    outbox.delivered(recent.key, "NIM-222222", None)
+    mailer = Mailer(settings)
+    old_mail = mailer.send("alex@example.com", "Your code", "123456")
+    new_mail = mailer.send("alex@example.com", "Your code", "654321")
+    eight_days_ago = time.time() - 8 * 86400
+    os.utime(old_mail, (eight_days_ago, eight_days_ago))
+    with outbox._db() as db:
+        db.execute("UPDATE escalations SET created_at = ? WHERE key IN (?, ?)", (eight_days_ago, old.key, pending.key))
+
+    assert purge_old(outbox, settings) == (1, 1)
+    assert outbox.get(old.key).payload == {}
+    assert outbox.by_reference(old.reference).ticket_id == "NIM-111111"  # status by reference still works
+    assert outbox.get(pending.key).payload["summary"] == "pending"  # not delivered yet: kept
+    assert outbox.get(recent.key).payload["summary"] == "recent"
+    assert not old_mail.exists() and new_mail.exists()
+    assert oct(new_mail.stat().st_mode & 0o777) == "0o600"
+    assert oct(settings.handoff_outbox_path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_customer_whose_escalation_is_refused_for_good_is_told_so(
+    tmp_path: Path, service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from bot.actions import handoff
+
+    settings = settings_for(service, tmp_path)
+    monkeypatch.setattr(handoff, "get_outbox", lambda: HandoffOutbox(settings.handoff_outbox_path))
+    monkeypatch.setattr(handoff, "may_escalate", lambda tracker: True)
+    monkeypatch.setattr("bot.actions.handoff_outbox.get_settings", lambda: settings)
+    FakeHelpDesk.answers = [422, 422]  # the ticket and its last-resort copy
+    tracker = Tracker("c-9", {}, {}, [], False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(handoff.hand_over(dispatcher, tracker, reason="customer_asked"))
+    said = " ".join(m.get("text") or "" for m in dispatcher.messages)
+    assert "refused your request" in said and "has not reached a person" in said
+    assert "saved your request" not in said and "ticket number" not in said

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.redaction import redact
+from common.redaction import redact
 
 
 @pytest.mark.parametrize(
@@ -30,3 +30,33 @@ def test_ordinary_words_and_numbers_stay() -> None:
 def test_any_six_digits_are_a_code_when_the_bot_asked_for_one() -> None:
     assert redact("483920") == "483920"
     assert redact("483920", expecting_code=True) == "[one-time code]"
+
+
+def test_the_token_layer_catches_what_the_patterns_miss_in_every_store() -> None:
+    # One redaction for the tracker store, the transcript, the tickets and the logs.
+    assert redact("the password I used was Tr0ub4dor&3") == "the password I used was [password]"
+    assert redact("code: 123-456") == "code: [one-time code]"
+    assert redact("my card 4111 1111 1111 1112 failed") == "my card [card number] failed"
+
+
+def test_secret_slots_show_their_mask() -> None:
+    from common.redaction import redact_slots
+
+    slots = redact_slots({"otp_code": "123456", "license_key": "sealed:gAAAA", "device": "laptop", "email": None})
+    assert slots == {"otp_code": "[one-time code]", "license_key": "[license key]", "device": "laptop", "email": None}
+
+
+def test_log_lines_are_masked_whoever_formats_them(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from common.redaction import redact_logs
+
+    factory = logging.getLogRecordFactory()
+    try:
+        redact_logs()
+        redact_logs()  # idempotent: one layer, not two
+        with caplog.at_level(logging.INFO):
+            logging.getLogger("tier0.test").info("customer said: my password is %s", "hunter2hunter2")
+        assert "hunter2hunter2" not in caplog.text and "[password]" in caplog.text
+    finally:
+        logging.setLogRecordFactory(factory)

@@ -45,6 +45,7 @@ from bot.actions.accounts.backend import (
 )
 from bot.actions.accounts.mail import Mailer
 from bot.actions.settings import ActionSettings, get_settings
+from common.private_files import private_file
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS customers (
@@ -201,7 +202,7 @@ class DemoAccountBackend:
         with self._init_lock:
             if self._ready:
                 return
-            self.db_path.parent.mkdir(parents=True, exist_ok=True)
+            private_file(self.db_path)  # codes, customers and the audit log: owner-only
             conn = self._connect()
             try:
                 conn.execute("PRAGMA journal_mode = WAL")  # readers never block the writer

@@ -2,7 +2,8 @@
 
 The outbox is how development and the tests receive one-time codes and reset links: each message
 is one file named by the time it was written (names sort oldest first), written to a temporary
-name and renamed, so a reader never sees half a message.
+name and renamed, so a reader never sees half a message. Files older than OUTBOX_RETENTION_DAYS are
+deleted by the action server's outbox worker (`purge_outbox`).
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ class Mailer:
         tmp = folder / f".{name}.tmp"  # not *.eml, so readers skip it until the rename
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            with open(tmp, "wb") as fh:
+            # Codes and reset links: owner-only, whatever the umask of the writing process.
+            with os.fdopen(os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600), "wb") as fh:
                 fh.write(msg.as_bytes(policy=policy.SMTP))
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -111,3 +113,20 @@ def read_outbox(folder: str | os.PathLike[str], to: str | None = None) -> list[E
                 continue
         messages.append(msg)  # type: ignore[arg-type]
     return messages
+
+
+def purge_outbox(folder: str | os.PathLike[str], older_than: float) -> int:
+    """Delete the outbox's messages written before `older_than` (a Unix time): they hold one-time
+    codes and reset links. Returns how many went."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return 0
+    removed = 0
+    for path in folder.glob("*.eml"):
+        try:
+            if path.stat().st_mtime < older_than:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:  # another process purged it first
+            continue
+    return removed

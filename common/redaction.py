@@ -1,19 +1,65 @@
-"""Mask secrets in a ticket before anything is stored.
+"""Mask secrets a customer types before anything is stored or logged: passwords, card numbers,
+one-time codes, licence keys. One module for every store: Rasa's tracker store
+(bot/tracker_store.py), the ticket transcript the bot sends and its outbox (bot/actions/transcript.py),
+the handoff API's tickets and notes (which masks again: it cannot trust every client), and the
+services' logs (`redact_logs`). Both Python environments import it (spaCy 3.4 in Rasa's, 3.8 in
+the app's).
 
-Two layers. First the regular expressions of bot/redaction.py (the same rules the bot and the
-tracker store apply: passwords after "password is", Luhn-valid card numbers, one-time codes,
-licence keys). The API applies them again because it cannot trust every client to have done so.
-Then a spaCy token Matcher for phrasings a single regex misses: "the password I used was X",
-a code written "123-456", and a card number with a typo (fails Luhn) right after the word "card".
+Two layers. Regular expressions first: passwords after "password is", Luhn-valid card numbers,
+one-time codes, licence keys. Then a spaCy token Matcher for phrasings a single regex misses: "the
+password I used was X", a code written "123-456", and a card number with a typo (fails Luhn) right
+after the word "card". spaCy runs only on texts with one of its trigger words.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
 from typing import Any
 
-from bot.redaction import CARD_MASK, CODE_MASK, CODE_SLOT, PASSWORD_MASK, SECRET_SLOTS, redact
+CODE_MASK = "[one-time code]"
+# The slot the verification form asks the code for: any 6 digits typed in answer to it are the code,
+# and its raw value is never stored or copied into a ticket.
+CODE_SLOT = "otp_code"
+PASSWORD_MASK = "[password]"
+CARD_MASK = "[card number]"
+KEY_MASK = "[license key]"
+# Slots whose raw value is never stored, copied into a ticket or exported, with the mask shown instead.
+# (The action server keeps a licence key it needs again sealed: bot/actions/sealed_slots.py.)
+SECRET_SLOTS = {CODE_SLOT: CODE_MASK, "license_key": KEY_MASK}
+SEALED_PREFIX = "sealed:"
+
+# "my password is hunter2", "pw: hunter2", "passwort = x": keep the words, mask what follows.
+PASSWORD = re.compile(
+    r"(?P<lead>\b(?:password|passwort|passwd|pass ?word|pwd|pw|passcode|pin)\b\s*(?:(?:is|was|ist|war)\b|=|:)\s*)"
+    r"(?P<secret>[^\s,;]+)",
+    re.IGNORECASE,
+)
+CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+LICENSE_KEY = re.compile(r"\b[A-Za-z0-9]{5}(?:-[A-Za-z0-9]{5}){3}\b")
+# A 6-digit code right after the word "code" or "otp" (anywhere), or any 6 digits in a reply to "type the code".
+CODE_IN_CONTEXT = re.compile(
+    r"(?P<lead>\b(?:code|otp|passcode)\b\D{0,12})(?P<secret>\d{3}[\s-]?\d{3})(?!\d)", re.IGNORECASE
+)
+ANY_CODE = re.compile(r"(?<!\d)\d{3}\s?\d{3}(?!\d)")
+
+
+def _luhn(number: str) -> bool:
+    digits = [int(d) for d in re.sub(r"\D", "", number)][::-1]
+    total = sum(d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(digits))
+    return total % 10 == 0
+
+
+def _redact_patterns(text: str, expecting_code: bool) -> str:
+    text = CARD.sub(lambda m: CARD_MASK if _luhn(m.group(0)) else m.group(0), text)
+    text = LICENSE_KEY.sub(KEY_MASK, text)
+    text = PASSWORD.sub(lambda m: m.group("lead") + PASSWORD_MASK, text)
+    text = CODE_IN_CONTEXT.sub(lambda m: m.group("lead") + CODE_MASK, text)
+    if expecting_code:
+        text = ANY_CODE.sub(CODE_MASK, text)
+    return text
+
 
 PASSWORD_WORDS = ["password", "passwort", "passwd", "pwd", "pw", "passcode", "pin"]
 # "the password I use is X": a pronoun and one of these verbs between the word and "is"/"was".
@@ -107,8 +153,10 @@ def _matcher_spans(text: str) -> list[tuple[int, int, str]]:
     return spans
 
 
-def redact_text(text: str, expecting_code: bool = False) -> str:
-    text = redact(text, expecting_code=expecting_code)
+def redact(text: str, expecting_code: bool = False) -> str:
+    """`text` with every secret masked. `expecting_code`: the message answers "type the 6-digit
+    code", so any 6 digits are the code."""
+    text = _redact_patterns(text, expecting_code)
     if not _TRIGGER.search(text):
         return text
     # Right to left so earlier offsets stay valid; overlapping spans are masked once.
@@ -124,7 +172,7 @@ def redact_text(text: str, expecting_code: bool = False) -> str:
 def redact_json(value: Any) -> Any:
     """Every string inside slots, entities and steps, masked."""
     if isinstance(value, str):
-        return redact_text(value)
+        return redact(value)
     if isinstance(value, list):
         return [redact_json(v) for v in value]
     if isinstance(value, dict):
@@ -143,7 +191,29 @@ def redact_entities(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def redact_slots(slots: dict[str, Any]) -> dict[str, Any]:
-    return {k: (CODE_MASK if k in SECRET_SLOTS else redact_json(v)) for k, v in slots.items()}
+    return {k: (SECRET_SLOTS[k] if k in SECRET_SLOTS and v else redact_json(v)) for k, v in slots.items()}
+
+
+def redact_logs() -> None:
+    """Mask secrets in every log record this process makes, whoever configures the handlers
+    (uvicorn, Rasa, Sanic): the record factory masks the message as the record is made."""
+    make_record = logging.getLogRecordFactory()
+    if getattr(make_record, "redacting", False):
+        return
+
+    def redacting_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: logging reports it itself
+            return record
+        masked = redact(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return record
+
+    redacting_record.redacting = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(redacting_record)
 
 
 def code_expected_after(bot_text: str | None) -> bool:

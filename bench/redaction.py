@@ -1,0 +1,132 @@
+"""What the one redaction (common/redaction.py) catches and what it costs, side by side with its
+regular-expression layer alone (what Rasa's tracker store applied before both layers were one
+module). Quality: secrets typed in many phrasings (generated here, with known answers) and
+ordinary customer messages (CLINC150's test set, read in place) that must come through unchanged.
+Speed: microseconds per message on the same messages. Writes bench/results/redaction.json.
+
+    make bench-redaction      (or: .venvs/app/bin/python -m bench.redaction)
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import random
+import statistics
+import time
+
+from common import redaction
+from tests.stack import ROOT
+
+RESULTS = ROOT / "bench/results"
+CLINC = ROOT.parent / "shared/datasets/clinc150/data_full.json"
+
+PASSWORD_FRAMES = [
+    "my password is {s}",
+    "the password I used was {s}",
+    "password: {s}",
+    "pw = {s} but it still says wrong",
+    "my password would be {s}",
+    "the password's {s}",
+    "I typed the password I had, {s}",
+    "passwort ist {s}",
+]
+CARD_FRAMES = ["my card {s} was charged twice", "card number {s}", "visa {s} declined", "charged on {s} again"]
+CODE_FRAMES = ["the code is {s}", "code: {s}", "got code {s} from the mail", "otp {s}"]
+KEY_FRAMES = ["my key is {s}", "license {s} won't activate", "{s} says already in use"]
+
+
+def _luhn_card(rng: random.Random) -> str:
+    digits = [4] + [rng.randint(0, 9) for _ in range(14)]
+    total = sum(d if i % 2 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(reversed(digits)))
+    return "".join(map(str, digits + [(10 - total % 10) % 10]))
+
+
+def secret_cases(seed: int = 7, per_frame: int = 25) -> list[tuple[str, str, str]]:
+    """(kind, message, the secret in it)."""
+    rng = random.Random(seed)
+    alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789!&%"
+    cases = []
+    for _ in range(per_frame):
+        for frame in PASSWORD_FRAMES:
+            secret = "".join(rng.choice(alphabet) for _ in range(rng.randint(8, 14)))
+            cases.append(("password", frame.format(s=secret), secret))
+        for frame in CARD_FRAMES:
+            number = _luhn_card(rng)
+            shown = rng.choice(
+                [
+                    number,
+                    " ".join(number[i : i + 4] for i in range(0, 16, 4)),
+                    "-".join(number[i : i + 4] for i in range(0, 16, 4)),
+                ]
+            )
+            cases.append(("card", frame.format(s=shown), shown))
+        for frame in CODE_FRAMES:
+            code = f"{rng.randint(0, 999999):06d}"
+            shown = rng.choice([code, f"{code[:3]} {code[3:]}", f"{code[:3]}-{code[3:]}"])
+            cases.append(("code", frame.format(s=shown), shown))
+        for frame in KEY_FRAMES:
+            key = "-".join(
+                "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789") for _ in range(5)) for _ in range(4)
+            )
+            shown = rng.choice([key, key.lower()])
+            cases.append(("license key", frame.format(s=shown), shown))
+    return cases
+
+
+def ordinary_messages(limit: int = 2000) -> list[str]:
+    data = json.loads(CLINC.read_text())
+    return [text for text, _ in data["test"]][:limit]
+
+
+def regex_only(text: str) -> str:
+    return redaction._redact_patterns(text, expecting_code=False)
+
+
+def score(redact, cases: list[tuple[str, str, str]], ordinary: list[str]) -> dict:
+    by_kind: dict[str, list[bool]] = {}
+    for kind, message, secret in cases:
+        by_kind.setdefault(kind, []).append(secret not in redact(message))
+    changed = [m for m in ordinary if redact(m) != m]
+    timings = []
+    for message in [m for _, m, _ in cases] + ordinary:
+        start = time.perf_counter()
+        redact(message)
+        timings.append((time.perf_counter() - start) * 1e6)
+    return {
+        "secrets_masked": {k: round(sum(v) / len(v), 3) for k, v in by_kind.items()},
+        "secrets_masked_all": round(sum(sum(v) for v in by_kind.values()) / len(cases), 3),
+        "ordinary_changed": round(len(changed) / len(ordinary), 4),
+        "ordinary_changed_examples": changed[:5],
+        "us_per_message_p50": round(statistics.median(timings), 1),
+        "us_per_message_p95": round(sorted(timings)[int(len(timings) * 0.95)], 1),
+    }
+
+
+def main() -> None:
+    cases, ordinary = secret_cases(), ordinary_messages()
+    redaction.warm_up()
+    results = {
+        "what": "secrets masked (generated phrasings) and ordinary messages changed (CLINC150 test), "
+        "one redaction vs its regex layer alone; microseconds per message",
+        "cases": len(cases),
+        "ordinary_messages": len(ordinary),
+        "machine": platform.processor() or platform.machine(),
+        "pipelines": {
+            "regex layer only": score(regex_only, cases, ordinary),
+            "one redaction": score(redaction.redact, cases, ordinary),
+        },
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "redaction.json").write_text(json.dumps(results, indent=2) + "\n")
+    kinds = list(results["pipelines"]["one redaction"]["secrets_masked"])
+    print(f"{'':18}" + "".join(f"{k:>13}" for k in kinds) + f"{'all':>8}{'ordinary chg':>14}{'p50 µs':>9}{'p95 µs':>9}")
+    for name, r in results["pipelines"].items():
+        row = "".join(f"{r['secrets_masked'][k]:>13.1%}" for k in kinds)
+        print(
+            f"{name:18}{row}{r['secrets_masked_all']:>8.1%}{r['ordinary_changed']:>14.2%}{r['us_per_message_p50']:>9}{r['us_per_message_p95']:>9}"
+        )
+
+
+if __name__ == "__main__":
+    main()

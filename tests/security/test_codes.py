@@ -1,0 +1,41 @@
+"""One-time codes cannot be guessed by asking for new ones: codes per email hold across re-sends
+and new conversations, and the customer is handed to a person."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.actions.accounts.mail import read_outbox
+from tests.e2e.rest_chat import Chat
+
+pytestmark = pytest.mark.e2e
+
+
+def test_the_fourth_code_cycle_for_one_email_is_refused_and_a_person_takes_over(stack) -> None:
+    email = "alex@example.com"
+    sent_before = len(read_outbox(stack.outbox, to=email))
+    for cycle in range(3):
+        chat = Chat(stack, f"codes-{cycle}")  # a new conversation each time: the count goes on
+        chat.say("I forgot my password")
+        assert "6-digit code" in chat.say(email)
+        assert "isn't right" in chat.say("000001")
+    assert len(read_outbox(stack.outbox, to=email)) == sent_before + 3
+    chat = Chat(stack, "codes-4")
+    chat.say("I forgot my password")
+    reply = chat.say(email)
+    assert "6-digit code" not in reply
+    assert "stop sending them" in reply and "person" in reply
+    assert len(read_outbox(stack.outbox, to=email)) == sent_before + 3  # no fourth code went out
+
+
+def test_typing_the_email_again_does_not_restart_the_wrong_code_count(stack) -> None:
+    email = "jordan@example.com"
+    chat = Chat(stack, "codes-again")
+    chat.say("my account is locked")
+    chat.say(email)
+    chat.say("000001")
+    chat.say(email)  # "send me a new one"
+    reply = chat.say("000002")
+    assert "1 try left" in reply  # the count went on across the new code
+    reply = chat.say("000003")
+    assert "couldn't confirm" in reply and "NIM-" in reply  # third wrong code: a person takes over
