@@ -135,6 +135,7 @@ test: setup $(CHROMIUM)
 
 lint: $(APP_STAMP)
 	@$(APP_VENV)/bin/ruff check .
+	@$(APP_VENV)/bin/lint-imports
 
 bench: bench-latency bench-kb bench-nlu bench-handoff bench-redaction eval-conversations
 

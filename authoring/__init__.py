@@ -1,2 +1,2 @@
 """The content writers' loop: validate the training data and KB, report on NLU and KB quality,
-reload a retrained model and rebuilt index into the running stack (README "For content writers")."""
+reload a retrained model and rebuilt index into the running stack (docs/content-writers.md)."""

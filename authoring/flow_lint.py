@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from authoring.problems import Problem
-from bot.actions.flows import FlowError, load_flows
+from bot.actions.flow_content import FlowError, load_flows
 
 QUOTED = re.compile(r"'([^']+)'")
 

@@ -17,7 +17,7 @@ from authoring.problems import Problem
 from authoring.yaml_lines import describe
 from kb_index.loading import REQUIRED_FIELDS, Article, ArticleError, parse_article
 
-# The help site serves every article at /help/articles/<id> (handoff_api/routes/pages.py); the bot
+# The help site serves every article at /help/articles/<id> (handoff_api/routes/help_site.py); the bot
 # cites that address, so the `url` field has to be exactly it.
 ARTICLE_PATH = "/help/articles/"
 # [text](target "title") and reference definitions `[label]: target`.

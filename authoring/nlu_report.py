@@ -3,8 +3,8 @@ figures a content writer can act on. Runs in the Rasa environment (.venvs/rasa):
 
     .venvs/rasa/bin/python -m authoring.nlu_report --folds 5 --out reports/nlu.json --png reports/confusion.png
 
-The cross-validation itself and the metrics are the NLU benchmark's (bench/nlu/crossval.py,
-bench/nlu/metrics.py): the same out-of-fold predictions, scored at the thresholds config.yml ships,
+The cross-validation itself and the metrics come from nlu_eval/ (crossval.py, metrics.py), as for
+the NLU benchmark: the same out-of-fold predictions, scored at the thresholds config.yml ships,
 so `make report` and `make bench-nlu` agree. Added here: per intent where its misses went, the
 intent pairs the model mixes up with the customers' words that were mixed up, and every miss.
 """
@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.nlu.metrics import (
+from nlu_eval.metrics import (
     FALLBACK,
     apply,
     confusion_matrix,
@@ -70,7 +70,7 @@ def confused_pairs(rows: list[dict[str, Any]], finals: list[str], top: int = TOP
 
 
 def intent_table(truths: list[str], finals: list[str]) -> dict[str, dict[str, Any]]:
-    """bench/nlu/metrics.per_intent plus where each intent's misses went."""
+    """nlu_eval/metrics.per_intent plus where each intent's misses went."""
     table = per_intent(truths, finals)
     fallbacks = Counter(t for t, f in zip(truths, finals, strict=True) if f == FALLBACK)
     mistaken: dict[str, Counter] = defaultdict(Counter)
@@ -105,8 +105,8 @@ def build(
     """Cross-validate, draw the confusion matrix into `png`, return the figures."""
     # Imported here: they set Rasa's environment up, which the pure helpers above do not need
     # (the app environment imports those for its tests).
-    from bench.nlu import rasa_nlu
-    from bench.nlu.crossval import cross_validate
+    from nlu_eval import rasa_nlu
+    from nlu_eval.crossval import cross_validate
 
     started = time.perf_counter()
     config = rasa_nlu.read_config(config_path)
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.folds < 2:
         parser.error("--folds must be at least 2")
-    from bench.nlu import rasa_nlu
+    from nlu_eval import rasa_nlu
 
     rasa_nlu.quiet()
     result = build(args.config, args.data, args.folds, args.png, args.seed, log=lambda t: print(t, flush=True))

@@ -1,42 +1,22 @@
 """A resolved ticket becomes a KB article draft for content writers: a Markdown file with the same
 front matter as kb/articles (kb_index.loading.parse_article reads it), pre-filled from the ticket's
 summary, the steps tried and the agents' notes, written into KB_DRAFTS_DIR, never into the
-published articles. A writer checks it and moves it to kb/articles/."""
+published articles (kb_index/drafts.py writes it). A writer checks it and moves it to kb/articles/."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 
-import yaml
-
+from common.intents import CONVERSATIONAL_INTENTS
 from handoff_api import audit
 from handoff_api.db import Database
 from handoff_api.models import Ticket
 from handoff_api.settings import Settings
-from handoff_api.tickets import get_ticket
+from handoff_api.ticket_store import get_ticket
+from kb_index.drafts import Draft, check_drafts_folder, draft_markdown, write_new_draft
 
 DRAFTABLE = ("resolved", "closed")
-# Customer intents that say nothing about the topic.
-_CHATTER = {
-    "greet",
-    "goodbye",
-    "affirm",
-    "deny",
-    "thank",
-    "request_human",
-    "complain",
-    "nlu_fallback",
-    "out_of_scope",
-    "inform",
-    "bot_challenge",
-    "explain_simpler",
-    "more_technical",
-}
 _PLATFORM_SLOTS = ("device", "os", "app_platform", "q_device", "q_os", "q_app_platform")
 
 
@@ -44,50 +24,13 @@ class NotResolved(Exception):
     pass
 
 
-@dataclass(frozen=True)
-class Draft:
-    article_id: str
-    path: Path
-
-
-def slugify(text: str, limit: int = 60) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return slug[:limit].rstrip("-") or "draft"
-
-
 def check_drafts_dir(settings: Settings) -> None:
     check_drafts_folder(settings.kb_drafts_dir, settings.kb_source_dir)
 
 
-def check_drafts_folder(drafts_dir: Path, articles_dir: Path) -> None:
-    drafts, articles = drafts_dir.resolve(), articles_dir.resolve()
-    if drafts == articles or drafts.is_relative_to(articles):
-        raise ValueError(f"KB_DRAFTS_DIR ({drafts}) must not be inside KB_SOURCE_DIR ({articles})")
-
-
-def write_new_draft(folder: Path, title: str, render_as: Callable[[str], str]) -> Draft:
-    """Write `render_as(article_id)` into the first free `<slug of title>[-n].md` of `folder`. Also
-    used by the review inbox's article stubs (insights/kb_stub.py)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    base = slugify(title)
-    for n in range(1, 100):
-        article_id = base if n == 1 else f"{base}-{n}"
-        path = folder / f"{article_id}.md"
-        try:
-            # "x": never overwrite a draft a writer may already be editing.
-            with open(path, "x", encoding="utf-8") as fh:
-                fh.write(render_as(article_id))
-                fh.flush()
-                os.fsync(fh.fileno())
-            return Draft(article_id, path)
-        except FileExistsError:
-            continue
-    raise RuntimeError(f"too many drafts named {base}")
-
-
 def _problem(ticket: Ticket) -> str:
     for turn in ticket.turns:
-        if turn.sender == "customer" and turn.intent not in _CHATTER and turn.text.strip():
+        if turn.sender == "customer" and turn.intent not in CONVERSATIONAL_INTENTS and turn.text.strip():
             return turn.text.strip()
     return next((t.text.strip() for t in ticket.turns if t.sender == "customer" and t.text.strip()), "")
 
@@ -100,7 +43,9 @@ def default_title(ticket: Ticket) -> str:
 
 
 def _tags(ticket: Ticket) -> list[str]:
-    intents = [t.intent for t in ticket.turns if t.sender == "customer" and t.intent and t.intent not in _CHATTER]
+    intents = [
+        t.intent for t in ticket.turns if t.sender == "customer" and t.intent and t.intent not in CONVERSATIONAL_INTENTS
+    ]
     tags = list(dict.fromkeys(i.replace("_", "-") for i in intents))
     return [*tags, ticket.queue] if tags else [ticket.queue, ticket.reason.replace("_", "-")]
 
@@ -108,19 +53,6 @@ def _tags(ticket: Ticket) -> list[str]:
 def _platforms(ticket: Ticket) -> list[str]:
     found = [str(ticket.slots[s]).strip().lower() for s in _PLATFORM_SLOTS if isinstance(ticket.slots.get(s), str)]
     return list(dict.fromkeys(p for p in found if p)) or ["all"]
-
-
-STILL_NOT_WORKING = [
-    "## Still not working?",
-    "Ask the Nimbus assistant for a person: a ticket carries your whole conversation to our team.",
-]
-
-
-def draft_markdown(meta: dict, body: list[str]) -> str:
-    """An article draft as kb_index reads it: YAML front matter, the body, the closing section
-    every Nimbus article ends with."""
-    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, default_flow_style=None)
-    return f"---\n{front}---\n" + "\n".join([*body, "", *STILL_NOT_WORKING, ""])
 
 
 def render(ticket: Ticket, article_id: str, title: str, today: dt.date) -> str:

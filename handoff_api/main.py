@@ -29,7 +29,8 @@ from handoff_api.deps import SESSION_COOKIE
 from handoff_api.kb_drafts import check_drafts_dir
 from handoff_api.login_throttle import LoginThrottle
 from handoff_api.migrate import upgrade_to_head
-from handoff_api.routes import demo_account, health, insights, pages, staff, tickets
+from handoff_api.page_helpers import LoginRequired
+from handoff_api.routes import demo_account, health, help_site, insights, staff, tickets
 from handoff_api.settings import Settings, get_settings
 from handoff_api.webhooks import WebhookWorker
 from insights.service import Insights
@@ -117,7 +118,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         redoc_url="/redoc" if settings.docs_enabled else None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
         description="Tickets from the bot (bearer token) for the staff (session cookie or HTTP Basic). "
-        "See README, 'Handoff API'.",
+        "See docs/handoff-api.md.",
     )
     app.state.settings = settings
     app.state.db = db
@@ -160,8 +161,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             response.headers["Cache-Control"] = "no-store"
         return response
 
-    @app.exception_handler(staff.LoginRequired)
-    async def to_login(request: Request, exc: staff.LoginRequired) -> RedirectResponse:
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, exc: LoginRequired) -> RedirectResponse:
         return RedirectResponse("/staff/login?" + urlencode({"next": exc.next_url}), status_code=303)
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -174,6 +175,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(tickets.router)
     app.include_router(staff.router)
     app.include_router(insights.router)
-    app.include_router(pages.router)
+    app.include_router(help_site.router)
     app.include_router(demo_account.router)
     return app

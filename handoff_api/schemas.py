@@ -1,4 +1,4 @@
-"""Request and response bodies (the API contract; see README "Handoff API")."""
+"""Request and response bodies (the API contract; see docs/handoff-api.md)."""
 
 from __future__ import annotations
 

@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     # KB article drafts made from resolved tickets land here, never in kb_source_dir.
     kb_drafts_dir: Path = Path("kb/drafts")
 
-    # --- review inbox and analytics (insights/; README "Review inbox", "Analytics") ---
+    # --- review inbox and analytics (insights/; docs/insights.md) ---
     # Rasa's SQL tracker store, read-only (the same URL as endpoints.yml's TRACKER_DB_URL).
     tracker_db_url: str = _INSIGHTS["tracker_db_url"].default
     # "Assign to an intent" appends to the training data here and offers the domain's intents.

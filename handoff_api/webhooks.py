@@ -5,7 +5,7 @@ reports (so a crash cannot lose it and a rolled-back change sends nothing). A wo
 API process sends due rows and, on failure, schedules the next attempt with exponential backoff
 (tenacity's wait_exponential) in the row itself, so a restart resumes where it stopped.
 
-Every request: `POST WEBHOOK_URL` with the JSON payload (README "Outbound webhook") and
+Every request: `POST WEBHOOK_URL` with the JSON payload (docs/handoff-api.md, "Outbound webhook") and
   X-Tier0-Event: ticket.created | ticket.updated | ticket.note_added
   X-Tier0-Delivery: the delivery's uuid (the same on every retry: receivers deduplicate by it)
   X-Tier0-Timestamp: unix seconds of this attempt

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
+from common.intents import CONVERSATIONAL_INTENTS
 from insights.tracker_events import TrackerEvent
 
 # Why a customer message lands in the review inbox.
@@ -34,23 +35,6 @@ REVIEW_REASONS = {
     KB_BELOW_THRESHOLD: "no KB article above the threshold",
     KB_NOT_HELPFUL: "KB answer did not help",
 }
-# Intents that say nothing about a support problem: chit-chat, control, and "didn't understand".
-NOT_SUPPORT = frozenset(
-    {
-        "greet",
-        "goodbye",
-        "affirm",
-        "deny",
-        "thank",
-        "bot_challenge",
-        "request_human",
-        "complain",
-        "out_of_scope",
-        "explain_simpler",
-        "nlu_fallback",
-        "session_start",
-    }
-)
 # A message that starts a new session is Rasa's control message, not something the customer said.
 _CONTROL_INTENTS = frozenset({"session_start"})
 
@@ -98,7 +82,7 @@ class Conversation:
     verified_email: str | None = None
     resolved: bool = False
     handoffs: list[str] = field(default_factory=list)  # ticket ids or REF- references
-    handoff_reasons: list[str] = field(default_factory=list)  # from the tickets (insights.tickets)
+    handoff_reasons: list[str] = field(default_factory=list)  # from the tickets (insights.handoff_reasons)
     csat_asked: bool = False
     csat_scores: list[int] = field(default_factory=list)
     review: list[ReviewItem] = field(default_factory=list)
@@ -120,7 +104,7 @@ class Conversation:
     @property
     def support_intents(self) -> list[str]:
         """The support problems raised, each once, in the order they came up."""
-        return list(dict.fromkeys(i for i in self.intents if i not in NOT_SUPPORT))
+        return list(dict.fromkeys(i for i in self.intents if i not in CONVERSATIONAL_INTENTS))
 
     @property
     def handed_over(self) -> bool:
@@ -273,7 +257,8 @@ class _Fold:
         if self.kb_question is not None and not self.kb_question.tapped:
             return self.kb_question
         return next(
-            (t for t in self.c.customer_turns if not t.tapped and t.intent and t.intent not in NOT_SUPPORT), None
+            (t for t in self.c.customer_turns if not t.tapped and t.intent and t.intent not in CONVERSATIONAL_INTENTS),
+            None,
         )
 
     def _review(self, turn: Turn | None, reason: str, detail: str = "") -> None:

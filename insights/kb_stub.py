@@ -1,5 +1,5 @@
 """Mark an inbox group "needs a KB article": an article stub in the KB drafts folder (the same place
-and the same writer as the drafts made from tickets, handoff_api/kb_drafts.py), with the front
+and the same writer as the drafts made from tickets, kb_index/drafts.py), with the front
 matter of a KB article and the group's messages as its `questions`. A content writer fills in the
 text and moves it to kb/articles/; kb_index accepts it as written."""
 
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import yaml
 
-from handoff_api.kb_drafts import Draft, check_drafts_folder, draft_markdown, write_new_draft
 from insights.conversations import REVIEW_REASONS
 from insights.inbox import Group
+from kb_index.drafts import Draft, check_drafts_folder, draft_markdown, write_new_draft
 
 MAX_QUESTIONS = 30
 MAX_TITLE = 80

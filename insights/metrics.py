@@ -1,6 +1,6 @@
 """The support leads' figures, each with its one-sentence definition kept here as data: the staff
-page, the CLI and the README say the same thing (tests/unit/test_insights_metrics.py checks the
-README)."""
+page, the CLI and docs/insights.md say the same thing (tests/insights/test_metrics.py checks
+the page)."""
 
 from __future__ import annotations
 

@@ -11,13 +11,13 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from insights.conversations import Conversation, fold
+from insights.handoff_reasons import attach_handoff_reasons
 from insights.inbox import Inbox, TextVectors, build_inbox, handled_texts
 from insights.kb_stub import StubResult, create_stub
 from insights.metrics import Analytics, UnansweredGroup, compute
 from insights.nlu_export import ExportResult, assign, check_intent, domain_intents
 from insights.period import Period
 from insights.settings import InsightsSettings
-from insights.tickets import attach_handoff_reasons
 from insights.tracker_events import read_events, read_only_engine
 from kb_index.embedding import Embedder, make_embedder
 

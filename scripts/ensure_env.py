@@ -21,6 +21,13 @@ def weak(value: str) -> bool:
     return not value or value.lower() in KNOWN or len(value) < MIN_LENGTH
 
 
+def fresh_secret() -> str:
+    """A random URL-safe secret that does not start with "-" (command lines would take it for an option)."""
+    while (value := secrets.token_urlsafe(32)).startswith("-"):
+        pass
+    return value
+
+
 def with_secrets(text: str) -> tuple[str, list[str]]:
     """`text` with a random value for every secret that is missing, empty or weak; and their names."""
     added = []
@@ -29,7 +36,7 @@ def with_secrets(text: str) -> tuple[str, list[str]]:
         found = line.search(text)
         if found and not weak(found.group(1)):
             continue
-        new = f"{name}={secrets.token_urlsafe(32)}"
+        new = f"{name}={fresh_secret()}"
         if found:
             text = line.sub(new, text, count=1)
         else:
@@ -38,8 +45,11 @@ def with_secrets(text: str) -> tuple[str, list[str]]:
     return text, added
 
 
-# Settings whose old default was unsafe: the old value is replaced by the new default, once.
-OLD_DEFAULTS = {"RASA_CORS_ORIGINS": ("*", "")}  # every site -> the help site's origin
+# Settings whose old default is unsafe or gone: the old value is replaced by the new default, once.
+OLD_DEFAULTS = {
+    "RASA_CORS_ORIGINS": ("*", ""),  # every site -> the help site's origin
+    "ACCOUNT_BACKEND": ("bot.actions.accounts.demo.DemoAccountBackend", "accounts.demo.DemoAccountBackend"),
+}
 
 
 def without_old_defaults(text: str) -> tuple[str, list[str]]:
@@ -66,7 +76,7 @@ def main() -> int:
     elif added:
         print(f"==> added {', '.join(added)} to .env (restart `make run` so that the services use them)")
     if updated:
-        print(f"==> {', '.join(updated)} in .env had an old, unsafe default: now the new default (.env.example)")
+        print(f"==> {', '.join(updated)} in .env had an old default: now the new default (.env.example)")
     return 0
 
 

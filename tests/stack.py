@@ -297,8 +297,8 @@ def running_stack(model: Path, kb_index: Path, extra_env: dict[str, str] | None 
             "--cors",
             *origins,
             "--enable-api",
-            "--auth-token",
-            env["RASA_API_TOKEN"],
+            # One argument: a random token may start with "-", which argparse would take for an option.
+            f"--auth-token={env['RASA_API_TOKEN']}",
         ],
     }
     stack.commands = commands

@@ -18,7 +18,7 @@ from pathlib import Path
 from bench.conversations.customers import CUSTOMERS_DIR, check_customers, load_customers
 from bench.conversations.report import summarise, table
 from bench.conversations.runner import Runner, World
-from bot.actions.flows import load_flows
+from bot.actions.flow_content import load_flows
 from kb_index.loading import load_articles
 from tests.stack import ROOT, built_test_index, running_stack
 

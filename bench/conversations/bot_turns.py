@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.actions.flows import FlowBook
+from bot.actions.flow_content import FlowBook
 
 TICKET = re.compile(r"\b(NIM-\d{6})\b")
 REFERENCE = re.compile(r"\breference (REF-[A-Z0-9]{6})\b")

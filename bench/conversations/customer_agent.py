@@ -12,7 +12,7 @@ from typing import Literal
 
 from bench.conversations.bot_turns import BotTurn
 from bench.conversations.customers import Customer
-from bot.actions.flows import UNKNOWN, FlowBook
+from bot.actions.flow_content import UNKNOWN, FlowBook
 
 Mode = Literal["tap", "typed"]
 

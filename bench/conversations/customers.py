@@ -13,7 +13,7 @@ from typing import Literal
 import yaml
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.actions.flows import UNKNOWN, FlowBook
+from bot.actions.flow_content import UNKNOWN, FlowBook
 
 CUSTOMERS_DIR = Path(__file__).resolve().parents[2] / "tests/conversations"
 # Facts that are not diagnosis questions: what a customer types when the bot asks for them.

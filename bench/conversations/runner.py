@@ -12,11 +12,11 @@ from pathlib import Path
 
 import httpx
 
+from accounts.mail import read_outbox
 from bench.conversations.bot_turns import BotTurn, question_texts, read_reply
 from bench.conversations.customer_agent import CustomerAgent, Mode
 from bench.conversations.customers import Customer
-from bot.actions.accounts.mail import read_outbox
-from bot.actions.flows import FlowBook, load_flows
+from bot.actions.flow_content import FlowBook, load_flows
 
 CODE = re.compile(r"\b(\d{6})\b")
 TICKET_STATUS = re.compile(r"Ticket NIM-\d{6} is ", re.I)
@@ -34,10 +34,10 @@ class World:
     accounts_db: Path
 
     def backend(self):  # noqa: ANN201 - DemoAccountBackend (imported late: it reads settings)
-        from bot.actions.accounts.demo import DemoAccountBackend
-        from bot.actions.settings import ActionSettings
+        from accounts.demo import DemoAccountBackend
+        from accounts.settings import AccountSettings
 
-        settings = ActionSettings(accounts_db_path=self.accounts_db, mail_outbox_dir=self.outbox)
+        settings = AccountSettings(accounts_db_path=self.accounts_db, mail_outbox_dir=self.outbox)
         return DemoAccountBackend(settings)
 
     def ticket(self, ticket_id: str) -> dict | None:

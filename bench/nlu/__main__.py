@@ -21,9 +21,10 @@ import platform
 import time
 from pathlib import Path
 
-from bench.nlu import clinc, heldout, rasa_nlu
-from bench.nlu.crossval import cross_validate
-from bench.nlu.metrics import (
+from bench.nlu import clinc, heldout
+from nlu_eval import rasa_nlu
+from nlu_eval.crossval import cross_validate
+from nlu_eval.metrics import (
     DEFINITIONS,
     apply,
     confusion_png,

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.nlu import rasa_nlu
-from bench.nlu.metrics import FALLBACK, decide
+from nlu_eval import rasa_nlu
+from nlu_eval.metrics import FALLBACK, decide
 
 ROOT = Path(__file__).resolve().parents[2]
 CLINC = ROOT.parent / "shared/datasets/clinc150/data_full.json"

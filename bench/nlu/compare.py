@@ -14,9 +14,9 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from bench.nlu import rasa_nlu
-from bench.nlu.crossval import cross_validate
-from bench.nlu.metrics import apply, entity_scores, per_intent, rates, tune_thresholds
+from nlu_eval import rasa_nlu
+from nlu_eval.crossval import cross_validate
+from nlu_eval.metrics import apply, entity_scores, per_intent, rates, tune_thresholds
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "bench/results/nlu_pipelines.json"
@@ -28,7 +28,7 @@ SPARSE = [
     {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 1, "max_ngram": 4},
 ]
 MINILM = {"name": "bot.nlu.minilm_featurizer.MiniLMFeaturizer"}
-# The thin-slice pipeline before issue 3 (config.yml at that time).
+# The first pipeline: sparse features and DIET (the baseline the others are compared with).
 DIET = {
     "name": "DIETClassifier",
     "epochs": 60,
@@ -51,7 +51,7 @@ LEXICAL = {"name": "LexicalSyntacticFeaturizer"}
 def candidates() -> dict[str, list[dict[str, Any]]]:
     shipped = [p for p in rasa_nlu.read_config(ROOT / "config.yml")["pipeline"] if p["name"] != "FallbackClassifier"]
     return {
-        "sparse + DIET (thin slice)": [*SPARSE[:2], LEXICAL, *SPARSE[2:], DIET, SYNONYMS],
+        "sparse + DIET (first pipeline)": [*SPARSE[:2], LEXICAL, *SPARSE[2:], DIET, SYNONYMS],
         "sparse + MiniLM + DIET": [*SPARSE[:2], LEXICAL, *SPARSE[2:], MINILM, DIET, SYNONYMS],
         # Rasa's default DIET size (2 layers x 256); slow, run only with --only.
         "sparse + DIET 2x256": [

@@ -88,7 +88,7 @@ def score(rows: list[dict[str, Any]], predictions: list[list[dict[str, Any]]]) -
 
 
 def evaluate_model(model: Path, path: Path = HELDOUT) -> dict[str, Any]:
-    from bench.nlu import rasa_nlu
+    from nlu_eval import rasa_nlu
 
     rows = read_heldout(path)
     parser = rasa_nlu.Parser(model)
@@ -115,7 +115,7 @@ def main() -> None:
         help=f"annotated messages (default {HELDOUT.name}; {DEV.name}: the set the lexicon was tuned on)",
     )
     args = parser.parse_args()
-    from bench.nlu import rasa_nlu
+    from nlu_eval import rasa_nlu
 
     rasa_nlu.quiet()
     result = evaluate_model(args.model, args.set)

@@ -36,8 +36,8 @@ def evaluate(config: dict[str, Any], training_data, log=print) -> dict[str, Any]
     """Train `config` (with its FallbackClassifier) on all our data, parse every held-out message."""
     import tempfile
 
-    from bench.nlu import rasa_nlu
-    from bench.nlu.metrics import FALLBACK, OUT_OF_SCOPE, confusions, per_intent, rates
+    from nlu_eval import rasa_nlu
+    from nlu_eval.metrics import FALLBACK, OUT_OF_SCOPE, confusions, per_intent, rates
 
     rows = read_examples()
     with tempfile.TemporaryDirectory() as tmp:

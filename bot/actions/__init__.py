@@ -1,4 +1,5 @@
 """Custom actions of the Nimbus assistant, served by the Rasa SDK action server.
 
-Modules are grouped by capability: kb (answers from the knowledge base), handoff (tickets).
+One module per capability (diagnosis, troubleshooting, verification, account tasks, licensing,
+billing, KB answers, handoff, ...); docs/architecture.md says which holds what.
 """

@@ -12,8 +12,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.accounts import async_backend
-from bot.actions.accounts.backend import AccountError, PlanInfo
+from accounts import async_backend
+from accounts.backend import AccountError, PlanInfo
 from bot.actions.asking import confirm
 from bot.actions.dialogue import TALK_TO_PERSON, YES_NO
 from bot.actions.handoff import get_outbox, hand_over
@@ -63,7 +63,7 @@ def wanted_plan(tracker: Tracker, current: str) -> str:
     return other[-1] if other else target
 
 
-def done(resolved: bool = True) -> list[dict[str, Any]]:
+def task_ended(resolved: bool = True) -> list[dict[str, Any]]:
     """End of a task. `resolved` is always set so the rating rule sees this turn's outcome."""
     return [SlotSet("account_task", None), SlotSet("pending", None), SlotSet("resolved", resolved)]
 
@@ -79,13 +79,13 @@ async def ticket_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> l
             dispatcher.utter_message(
                 text=f"I couldn't find {ticket_id} for your email address. Please check the reference."
             )
-            return [*done(False), SlotSet("ticket_id", None)]
+            return [*task_ended(False), SlotSet("ticket_id", None)]
         if escalation.state != "delivered" or not escalation.ticket_id:
             dispatcher.utter_message(
                 text=f"Your request {ticket_id} is saved and on its way to our support team: our ticket system "
                 "was unavailable when you asked, and it will be delivered automatically with the whole conversation."
             )
-            return [*done(True), SlotSet("ticket_id", None)]
+            return [*task_ended(True), SlotSet("ticket_id", None)]
         dispatcher.utter_message(text=f"Your request {ticket_id} became ticket {escalation.ticket_id}.")
         ticket_id = escalation.ticket_id
     try:
@@ -98,21 +98,21 @@ async def ticket_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> l
     except httpx.HTTPError as exc:
         log.error("ticket lookup failed: %s", exc)
         dispatcher.utter_message(text="I can't reach our ticket system right now. Please try again in a few minutes.")
-        return [*done(False), SlotSet("ticket_id", None)]
+        return [*task_ended(False), SlotSet("ticket_id", None)]
     if response.status_code == 404:
         dispatcher.utter_message(
             text=f"I couldn't find ticket {ticket_id} for your email address. Please check the number; "
             "it's in the confirmation we sent you."
         )
-        return [*done(False), SlotSet("ticket_id", None)]
+        return [*task_ended(False), SlotSet("ticket_id", None)]
     if response.status_code != 200:
         log.error("ticket lookup answered %s: %s", response.status_code, response.text[:200])
         dispatcher.utter_message(text="Something went wrong looking up that ticket. Please try again later.")
-        return [*done(False), SlotSet("ticket_id", None)]
+        return [*task_ended(False), SlotSet("ticket_id", None)]
     ticket = response.json()
     words = STATUS_WORDS.get(ticket["status"], ticket["status"])
     dispatcher.utter_message(text=f"Ticket {ticket['id']} is {words} (last update {ticket['updated_at'][:16]} UTC).")
-    return [*done(True), SlotSet("ticket_id", None)]
+    return [*task_ended(True), SlotSet("ticket_id", None)]
 
 
 class ActionRunAccountTask(Action):
@@ -128,7 +128,7 @@ class ActionRunAccountTask(Action):
                 text="I couldn't confirm it's your account, so for your security a person will take it from here."
             )
             note = VERIFICATION_NOTES.get(tracker.get_slot("otp_code") or "", "")
-            return [*done(False), *await hand_over(dispatcher, tracker, reason="account_action", note=note)]
+            return [*task_ended(False), *await hand_over(dispatcher, tracker, reason="account_action", note=note)]
         email = tracker.get_slot("verified_email")
         backend = async_backend()
         try:
@@ -138,7 +138,7 @@ class ActionRunAccountTask(Action):
                     text=f"I've emailed a password reset link to {email}. It works once, within the next hour. "
                     "Choose a new password you don't use anywhere else."
                 )
-                return done()
+                return task_ended()
             if task == "unlock":
                 customer = await backend.lookup_customer(email)
                 if customer and not customer.locked:
@@ -146,10 +146,10 @@ class ActionRunAccountTask(Action):
                         text="Your account isn't locked. If your password is the problem, I can send a reset link.",
                         buttons=[{"title": "Send me a reset link", "payload": "/password_reset"}, TALK_TO_PERSON],
                     )
-                    return done(False)
+                    return task_ended(False)
                 await backend.unlock(email)
                 dispatcher.utter_message(text="Your account is unlocked. You can sign in again now.")
-                return done()
+                return task_ended()
             if task == "two_factor":
                 reference = await backend.request_two_factor_reset(email)
                 dispatcher.utter_message(
@@ -157,7 +157,7 @@ class ActionRunAccountTask(Action):
                     f"for your safety. I've opened the request ({reference})."
                 )
                 return [
-                    *done(False),
+                    *task_ended(False),
                     *await hand_over(
                         dispatcher,
                         tracker,
@@ -177,8 +177,8 @@ class ActionRunAccountTask(Action):
         except AccountError as exc:
             log.warning("account task %s failed: %s", task, exc)
             dispatcher.utter_message(text=f"Sorry, I couldn't do that: {exc}. A person will take it from here.")
-            return [*done(False), *await hand_over(dispatcher, tracker, reason="account_action", note=str(exc))]
-        return done(False)
+            return [*task_ended(False), *await hand_over(dispatcher, tracker, reason="account_action", note=str(exc))]
+        return task_ended(False)
 
     @staticmethod
     def offer_plan_change(dispatcher: CollectingDispatcher, tracker: Tracker, info: PlanInfo) -> list[dict[str, Any]]:
@@ -191,7 +191,7 @@ class ActionRunAccountTask(Action):
             ]
         if target == info.plan:
             dispatcher.utter_message(text=f"{describe_plan(info)} So there's nothing to change.")
-            return [*done(False), SlotSet("plan", None)]
+            return [*task_ended(False), SlotSet("plan", None)]
         direction = "upgrade" if list(PLAN_NAMES).index(target) > list(PLAN_NAMES).index(info.plan) else "downgrade"
         when = "right away" if direction == "upgrade" else "at the end of your current billing period"
         question = f"{describe_plan(info)} Shall I {direction} you to **{PLAN_NAMES[target]}**? It takes effect {when}."
@@ -204,7 +204,7 @@ class ActionRunAccountTask(Action):
                 text="You're on the Free plan, so there's no subscription to cancel and nothing will be charged. "
                 "If you want to close your account completely, see our help article on deleting an account."
             )
-            return done(False)
+            return task_ended(False)
         question = (
             f"{describe_plan(info)} If you cancel, it stays active until the end of the period you've paid "
             "for, then your account moves to Free: your files stay readable, but sync pauses while you're over "
@@ -226,17 +226,17 @@ async def plan_change_answer(dispatcher: CollectingDispatcher, tracker: Tracker,
     """ "Shall I change your plan?" answered: only an explicit yes changes anything."""
     if not yes or not await verified_here(tracker):
         dispatcher.utter_message(text="OK, I haven't changed anything. Your plan stays as it is.")
-        return [*done(False), SlotSet("plan", None)]
+        return [*task_ended(False), SlotSet("plan", None)]
     info = await async_backend().change_plan(tracker.get_slot("verified_email"), tracker.get_slot("plan"))
     dispatcher.utter_message(text=f"Done. {info.note or describe_plan(info)}")
-    return [*done(), SlotSet("plan", None)]
+    return [*task_ended(), SlotSet("plan", None)]
 
 
 async def plan_chosen(dispatcher: CollectingDispatcher, tracker: Tracker, yes: bool) -> list[dict[str, Any]]:
     """ "Which plan would you like?" answered (the plan slot holds it): ask to confirm the change."""
     if not yes or not await verified_here(tracker):
         dispatcher.utter_message(text="OK, your plan stays as it is.")
-        return [*done(False), SlotSet("plan", None)]
+        return [*task_ended(False), SlotSet("plan", None)]
     info = await async_backend().get_plan(tracker.get_slot("verified_email"))
     return ActionRunAccountTask.offer_plan_change(dispatcher, tracker, info)
 
@@ -244,11 +244,11 @@ async def plan_chosen(dispatcher: CollectingDispatcher, tracker: Tracker, yes: b
 async def cancel_answer(dispatcher: CollectingDispatcher, tracker: Tracker, yes: bool) -> list[dict[str, Any]]:
     if not yes or not await verified_here(tracker):
         dispatcher.utter_message(text="OK, your subscription stays as it is. Nothing has changed.")
-        return done(False)
+        return task_ended(False)
     info = await async_backend().cancel_subscription(tracker.get_slot("verified_email"))
     dispatcher.utter_message(
         text=f"Your subscription is cancelled. {info.note} We've emailed you a confirmation."
         if info.note
         else "Your subscription is cancelled. We've emailed you a confirmation."
     )
-    return done()
+    return task_ended()

@@ -14,9 +14,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.asking import OPEN_QUESTION
 from bot.actions.dialogue import ROUTED_AGAIN
-from bot.actions.flows import flow_book
+from bot.actions.flow_content import flow_book
 from bot.actions.interruptions import SUPPORT_INTENTS
-from bot.actions.kb import answer_with, best_article, brief
+from bot.actions.kb import answer_with, best_article, quote_of
 from bot.actions.nlu_client import parse
 from bot.actions.settings import get_settings
 from bot.actions.understanding.signals import wants_information
@@ -41,7 +41,7 @@ async def answer_on_the_side(dispatcher: CollectingDispatcher, question: str) ->
         return False
     link = urljoin(get_settings().help_site_url, hit.url)
     dispatcher.utter_message(
-        text=f"Good question. From **{hit.title}**:\n{brief(hit.passage)}\nMore: [{hit.title}]({link})"
+        text=f"Good question. From **{hit.title}**:\n{quote_of(hit.passage)}\nMore: [{hit.title}]({link})"
     )
     dispatcher.utter_message(
         json_message=widget_payload(citation={"article_id": hit.article_id, "title": hit.title, "url": link})

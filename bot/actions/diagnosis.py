@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.asking import MAX_ASKS, asked_again, times_asked, unchanged
 from bot.actions.detours import answer_on_the_side, leave_flow, take_up_instead
 from bot.actions.dialogue import latest_text, wording
-from bot.actions.flows import UNKNOWN, Flow, flow_book
+from bot.actions.flow_content import UNKNOWN, Flow, flow_book
 from bot.actions.interruptions import Interruption, interruption
 from bot.actions.understanding.facts import facts_in
 from bot.actions.understanding.signals import contradiction, is_correction, restated_problem

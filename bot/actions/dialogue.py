@@ -8,7 +8,7 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 
-from bot.actions.flows import Wording
+from bot.actions.flow_content import Wording
 
 # While a form asks for something, these intents are not answers: rules handle them instead
 # (hand over, apologise, change the wording) and the form continues or stops.

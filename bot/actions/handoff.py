@@ -10,9 +10,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.accounts import async_backend
+from accounts import async_backend
 from bot.actions.dialogue import leave_csat_question
-from bot.actions.flows import flow_book
+from bot.actions.flow_content import flow_book
 from bot.actions.handoff_outbox import HandoffOutbox, deliver, outbox_from_settings
 from bot.actions.limits import may_escalate
 from bot.actions.transcript import customer_email, transcript_from_tracker

@@ -27,7 +27,8 @@ from typing import Any
 
 import httpx
 
-from bot.actions.accounts.mail import purge_outbox
+from accounts.mail import purge_outbox
+from accounts.settings import get_settings as account_settings
 from bot.actions.settings import ActionSettings, get_settings
 from common.private_files import private_file
 from common.ticket_limits import last_resort
@@ -238,12 +239,14 @@ async def run_worker(outbox: HandoffOutbox, settings: ActionSettings | None = No
         await asyncio.sleep(settings.handoff_retry_poll_seconds)
 
 
-def purge_old(outbox: HandoffOutbox, settings: ActionSettings, now: float | None = None) -> tuple[int, int]:
+def purge_old(
+    outbox: HandoffOutbox, settings: ActionSettings, mail_dir: Path | None = None, now: float | None = None
+) -> tuple[int, int]:
     """Retention: settled escalations' conversations and mail files older than
     OUTBOX_RETENTION_DAYS. Returns (escalations emptied, mail files deleted)."""
     cutoff = (time.time() if now is None else now) - settings.outbox_retention_days * 86400
     emptied = outbox.purge(cutoff)
-    deleted = purge_outbox(settings.mail_outbox_dir, cutoff)
+    deleted = purge_outbox(mail_dir or account_settings().mail_outbox_dir, cutoff)
     if emptied or deleted:
         log.info("retention: %d settled escalations emptied, %d mail files deleted", emptied, deleted)
     return emptied, deleted

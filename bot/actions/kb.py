@@ -24,7 +24,7 @@ from kb_index.settings import KBSettings
 log = logging.getLogger(__name__)
 
 DID_IT_HELP = [{"title": "Yes, that helped", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
-QUOTE_CHARS = 420  # a brief quote; the link has the rest
+QUOTE_CHARS = 420  # a short quote; the link has the rest
 SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
 
@@ -34,7 +34,7 @@ def get_searcher() -> KBSearcher:
     return KBSearcher(KBSettings())
 
 
-def brief(passage: str, limit: int = QUOTE_CHARS) -> str:
+def quote_of(passage: str, limit: int = QUOTE_CHARS) -> str:
     """The passage cut at a sentence end before `limit` characters."""
     if len(passage) <= limit:
         return passage
@@ -51,7 +51,9 @@ def answer_with(
 ) -> list[dict[str, Any]]:
     """Quote the article, cite it, then "Did this help?" (kb_feedback_form asks it, with `buttons`)."""
     link = urljoin(get_settings().help_site_url, hit.url)
-    dispatcher.utter_message(text=f"{lead} **{hit.title}**:\n{brief(hit.passage)}\nFull article: [{hit.title}]({link})")
+    dispatcher.utter_message(
+        text=f"{lead} **{hit.title}**:\n{quote_of(hit.passage)}\nFull article: [{hit.title}]({link})"
+    )
     # For the widget's citation card; channels without custom payloads have the link in the text.
     citation = {"article_id": hit.article_id, "title": hit.title, "url": link}
     dispatcher.utter_message(json_message=widget_payload(citation=citation))

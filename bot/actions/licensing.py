@@ -11,8 +11,8 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.accounts import async_backend
-from bot.actions.accounts.backend import LicenseError, is_valid_key_format, normalise_key
+from accounts import async_backend
+from accounts.backend import LicenseError, is_valid_key_format, normalise_key
 from bot.actions.asking import confirm
 from bot.actions.dialogue import (
     INTERRUPTIONS,

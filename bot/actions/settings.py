@@ -34,7 +34,7 @@ class ActionSettings(BaseSettings):
     handoff_retry_base_seconds: float = 2.0
     handoff_retry_max_seconds: float = 300.0
     # Retention: delivered or refused escalations lose their conversation copy (the reference keeps
-    # pointing at its ticket), and mailed codes and reset links in mail_outbox_dir are deleted.
+    # pointing at its ticket), and mailed codes and reset links in MAIL_OUTBOX_DIR are deleted.
     outbox_retention_days: float = Field(default=7, gt=0)
     # Rasa's HTTP API, to read a restated problem on its own ("no, that's not it: ..."): /model/parse.
     rasa_url: str = "http://127.0.0.1:5005"
@@ -58,32 +58,6 @@ class ActionSettings(BaseSettings):
     # Tickets a conversation or a client address may open in an hour.
     escalations_per_conversation_hour: int = 3
     escalations_per_client_hour: int = 20
-    # How long a verification by code lets account actions run in its conversation.
-    verification_grant_seconds: int = 1800
-
-    # --- account backend (bot/actions/accounts) ---
-    # Dotted path of the AccountBackend class; swap in an adapter for a real identity/billing API.
-    account_backend: str = "bot.actions.accounts.demo.DemoAccountBackend"
-    # SQLite file of the demo backend (customers, codes, licences, plans, audit log).
-    accounts_db_path: Path = Path("var/accounts.db")
-    # HMAC key for one-time codes and reset tokens; empty = a random key generated once into
-    # account_secret next to the accounts database (kept out of the database on purpose).
-    account_secret: str = ""
-    # One-time codes: lifetime and wrong tries before the code is burned (Nimbus: 10 minutes, 3 tries).
-    otp_ttl_seconds: int = 600
-    otp_max_attempts: int = 3
-    # Reset links: page the link points to (empty = <help_site_url>/reset) and lifetime (60 minutes).
-    password_reset_url: str = ""
-    reset_token_ttl_seconds: int = 3600
-    # Mail: SMTP when smtp_host is set, otherwise every message is an .eml file in mail_outbox_dir.
-    smtp_host: str = ""
-    smtp_port: int = 587
-    smtp_user: str = ""
-    smtp_password: str = ""
-    smtp_starttls: bool = True
-    smtp_timeout_seconds: float = 10.0
-    mail_from: str = "Nimbus <no-reply@nimbus.example>"
-    mail_outbox_dir: Path = Path("var/outbox")
 
 
 @lru_cache

@@ -2,7 +2,7 @@
 step at a time, each followed by "did that fix it?" (step_form); the answers choose the path; after
 the last step a help article or a person takes over.
 
-The questions and steps are data (bot/flows/, see bot/actions/flows.py). Diagnosis answers live in
+The questions and steps are data (bot/flows/, see bot/actions/flow_content.py). Diagnosis answers live in
 `q_<question>` slots, the flow in `ts_flow`, the position in `ts_step`, the history in `ts_steps_tried`.
 """
 
@@ -19,7 +19,7 @@ from bot.actions.asking import MAX_ASKS, OPEN_QUESTION, asked_again, times_asked
 from bot.actions.detours import answer_on_the_side, leave_flow, take_up_instead
 from bot.actions.diagnosis import answers, current_flow, question_slot
 from bot.actions.dialogue import latest_text, leave_csat_question, now_iso, wording
-from bot.actions.flows import Flow, Step, flow_book
+from bot.actions.flow_content import Flow, Step, flow_book
 from bot.actions.handoff import hand_over
 from bot.actions.interruptions import Interruption, angry, interruption
 from bot.actions.kb import answer_with, get_searcher

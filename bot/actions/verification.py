@@ -14,7 +14,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.accounts import async_backend
+from accounts import async_backend
 from bot.actions.asking import MAX_ASKS, confirm, times_asked, unchanged
 from bot.actions.detours import answer_on_the_side
 from bot.actions.dialogue import INTERRUPTIONS, PERSON_OR_NOT, latest_intent, latest_text, leave_csat_question

@@ -1,6 +1,6 @@
 """A Rasa 3.6 dense featurizer base: a sentence embedding from an ONNX transformer.
 
-The vector (bot/nlu/onnx_encoder.py: mean pooling, L2-normalised) is added as a *sentence*-level
+The vector (common/onnx_encoder.py: mean pooling, L2-normalised) is added as a *sentence*-level
 dense feature of the `text` attribute next to the sparse features of the pipeline, so the intent
 classifier sees what the words mean as well as which words and character n-grams occur. The
 subclasses (minilm_featurizer.py, mpnet_featurizer.py) only say which model files to load.
@@ -21,7 +21,7 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.onnx_encoder import OnnxSentenceEncoder, shared_encoder
+from common.onnx_encoder import OnnxSentenceEncoder, shared_encoder
 
 
 class EmbeddingFeaturizer(DenseFeaturizer, GraphComponent):

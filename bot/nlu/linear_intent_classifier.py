@@ -5,7 +5,7 @@ It reads every sentence-level feature of the message text that the featurizers b
 block (so a long message does not simply have bigger counts), and fits one
 multinomial logistic regression (scikit-learn's objective; bot/nlu/softmax_regression.py keeps
 the dense blocks dense, which is what makes training fast). Compared with DIET on our data this
-classifies intents better and trains in seconds instead of minutes (see the README's "NLU pipeline" section and
+classifies intents better and trains in seconds instead of minutes (see docs/nlu.md and
 `make bench-nlu`); DIET still extracts the entities.
 
 The model is stored as plain numpy arrays (weights, bias, labels), not as a pickle.

@@ -14,7 +14,7 @@ from pathlib import Path
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 
 from bot.nlu.embedding_featurizer import EmbeddingFeaturizer
-from bot.nlu.onnx_encoder import MINILM_ONNX_PACKAGE, MINILM_TOKENIZER_PACKAGE, minilm_files
+from common.onnx_encoder import MINILM_ONNX_PACKAGE, MINILM_TOKENIZER_PACKAGE, minilm_files
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)

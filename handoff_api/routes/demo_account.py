@@ -1,5 +1,5 @@
 """The demo tenant's password reset page, where the link mailed by the demo account backend
-(bot/actions/accounts/demo.py) lands. A real tenant points PASSWORD_RESET_URL at its own account
+(accounts/demo.py) lands. A real tenant points PASSWORD_RESET_URL at its own account
 site instead. No CSRF token: the single-use reset token in the form is itself the secret a forged
 request would need."""
 
@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
-from bot.actions.accounts import get_backend
+from accounts import get_backend
 
 router = APIRouter(include_in_schema=False)
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 
 from handoff_api.deps import SessionDep, check_csrf
-from handoff_api.routes.staff import _flash, _render, _see, _staff_or_login
+from handoff_api.page_helpers import flash, render, see_other, staff_or_login
 from insights.charts import Chart, bar_chart, line_chart
 from insights.conversations import REVIEW_REASONS
 from insights.inbox import UnknownGroup
@@ -126,13 +126,13 @@ def analytics_page(
     first: FromQuery = "",
     last: ToQuery = "",
 ) -> Response:
-    user = _staff_or_login(request, session)
+    user = staff_or_login(request, session)
     context: dict[str, Any] = {"user": user, "first": first, "last": last, "error": None, "a": None}
     try:
         period, a = _for_period(request, first, last, _insights(request).analytics)
     except _PageError as exc:
-        return _render(request, "staff/analytics.html", context | exc.shown | {"error": str(exc)}, exc.status_code)
-    return _render(
+        return render(request, "staff/analytics.html", context | exc.shown | {"error": str(exc)}, exc.status_code)
+    return render(
         request,
         "staff/analytics.html",
         context
@@ -154,14 +154,14 @@ def inbox_page(
     first: FromQuery = "",
     last: ToQuery = "",
 ) -> Response:
-    user = _staff_or_login(request, session)
+    user = staff_or_login(request, session)
     insights = _insights(request)
     context: dict[str, Any] = {"user": user, "first": first, "last": last, "error": None, "inbox": None}
     try:
         period, inbox = _for_period(request, first, last, insights.inbox)
     except _PageError as exc:
-        return _render(request, "staff/inbox.html", context | exc.shown | {"error": str(exc)}, exc.status_code)
-    return _render(
+        return render(request, "staff/inbox.html", context | exc.shown | {"error": str(exc)}, exc.status_code)
+    return render(
         request,
         "staff/inbox.html",
         context
@@ -186,7 +186,7 @@ def assign_form(
     last: ToForm = "",
     csrf_token_: Annotated[str, Form(alias="csrf_token")] = "",
 ) -> Response:
-    _staff_or_login(request, session)
+    staff_or_login(request, session)
     check_csrf(request, csrf_token_)
     insights = _insights(request)
     period = _period_or_400(request, first, last)
@@ -198,8 +198,8 @@ def assign_form(
         raise HTTPException(422, str(exc)) from exc
     except ExportError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    _flash(request, result.summary() + (" Retrain (make train) for the bot to learn them." if result.added else ""))
-    return _see(f"/staff/inbox?{_range_query(period)}")
+    flash(request, result.summary() + (" Retrain (make train) for the bot to learn them." if result.added else ""))
+    return see_other(f"/staff/inbox?{_range_query(period)}")
 
 
 @router.post("/inbox/{group_id}/kb-stub")
@@ -212,7 +212,7 @@ def kb_stub_form(
     last: ToForm = "",
     csrf_token_: Annotated[str, Form(alias="csrf_token")] = "",
 ) -> Response:
-    _staff_or_login(request, session)
+    staff_or_login(request, session)
     check_csrf(request, csrf_token_)
     insights = _insights(request)
     period = _period_or_400(request, first, last)
@@ -220,20 +220,20 @@ def kb_stub_form(
         result = insights.kb_stub(period, group_id, title.replace("\x00", "") or None)
     except UnknownGroup as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    _flash(request, result.summary())
-    return _see(f"/staff/inbox?{_range_query(period)}")
+    flash(request, result.summary())
+    return see_other(f"/staff/inbox?{_range_query(period)}")
 
 
 @router.get("/conversations/{sender_id:path}", response_class=HTMLResponse)
 def conversation_page(sender_id: str, request: Request, session: SessionDep) -> Response:
-    user = _staff_or_login(request, session)
+    user = staff_or_login(request, session)
     try:
         conversations = _insights(request).customer(sender_id)
     except StoreUnavailable as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
     if not conversations:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no conversation with sender id {sender_id!r}")
-    return _render(
+    return render(
         request,
         "staff/conversation.html",
         {"user": user, "sender_id": sender_id, "conversations": conversations, "reasons": REVIEW_REASONS},

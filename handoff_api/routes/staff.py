@@ -10,7 +10,7 @@ from typing import Annotated, Any, get_args
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
@@ -21,13 +21,13 @@ from handoff_api.deps import (
     SettingsDep,
     authenticate_staff,
     check_csrf,
-    csrf_token,
     staff_from_session,
 )
 from handoff_api.login_throttle import TooManyAttempts, client_address
 from handoff_api.models import PRIORITIES, QUEUES, STATUSES, StaffUser
+from handoff_api.page_helpers import flash, render, safe_next, see_other, staff_or_login
 from handoff_api.schemas import NoteCreate, Reason, TicketUpdate
-from handoff_api.tickets import TicketFilters, UnknownAssignee, add_note, get_ticket, list_tickets, update_ticket
+from handoff_api.ticket_store import TicketFilters, UnknownAssignee, add_note, get_ticket, list_tickets, update_ticket
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -44,52 +44,12 @@ AGES: dict[str, tuple[str, dt.timedelta | None, dt.timedelta | None]] = {
 REASONS = get_args(Reason)
 
 
-class LoginRequired(Exception):
-    """Raised by page handlers; main.py turns it into a redirect to the login page."""
-
-    def __init__(self, next_url: str) -> None:
-        self.next_url = next_url
-
-
-def _safe_next(value: str | None) -> str:
-    # Only our own staff pages: no open redirect to another site.
-    if value and value.startswith("/staff") and not value.startswith("//") and "\\" not in value:
-        return value
-    return "/staff"
-
-
-def _staff_or_login(request: Request, session) -> StaffUser:  # noqa: ANN001
-    user = staff_from_session(request, session)
-    if user is None:
-        raise LoginRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
-    return user
-
-
-def _render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
-    context = {
-        "csrf_token": csrf_token(request),
-        "flash": request.session.pop("flash", []),
-        "now": request.app.state.clock(),
-        "zone": request.app.state.settings.zone,
-        **context,
-    }
-    return request.app.state.templates.TemplateResponse(request, template, context, status_code=status_code)
-
-
-def _flash(request: Request, message: str) -> None:
-    request.session["flash"] = [*request.session.get("flash", []), message]
-
-
-def _see(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
-
-
 # --- log in / out -------------------------------------------------------------
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, session: SessionDep, next: str | None = None) -> Response:  # noqa: A002
     if staff_from_session(request, session) is not None:
-        return _see(_safe_next(next))
-    return _render(request, "staff/login.html", {"next": _safe_next(next), "error": None, "email": ""})
+        return see_other(safe_next(next))
+    return render(request, "staff/login.html", {"next": safe_next(next), "error": None, "email": ""})
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -106,11 +66,11 @@ def login(
     try:
         throttle.check(email, client)
     except TooManyAttempts as exc:
-        refused = _render(
+        refused = render(
             request,
             "staff/login.html",
             {
-                "next": _safe_next(next),
+                "next": safe_next(next),
                 "error": f"Too many failed sign-ins. Wait {exc.retry_after} seconds, then try again.",
                 "email": email,
             },
@@ -121,23 +81,23 @@ def login(
     user = authenticate_staff(session, email, password) if email and password else None
     if user is None:
         throttle.failed(email, client)
-        return _render(
+        return render(
             request,
             "staff/login.html",
-            {"next": _safe_next(next), "error": "Wrong email or password.", "email": email},
+            {"next": safe_next(next), "error": "Wrong email or password.", "email": email},
             status_code=status.HTTP_401_UNAUTHORIZED,
         )
     # A fresh session (and CSRF token) at login: nothing chosen before login carries over.
     request.session.clear()
     request.session.update(staff_id=user.id, pwd=user.password_changed_at.isoformat(), flash=[f"Welcome, {user.name}."])
-    return _see(_safe_next(next))
+    return see_other(safe_next(next))
 
 
 @router.post("/logout")
 def logout(request: Request, csrf_token_: Annotated[str, Form(alias="csrf_token")] = "") -> Response:
     check_csrf(request, csrf_token_)
     request.session.clear()
-    return _see("/staff/login")
+    return see_other("/staff/login")
 
 
 # --- the queue -----------------------------------------------------------------
@@ -154,7 +114,7 @@ def queue_page(
     q: Annotated[str, Query(max_length=200)] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    user = _staff_or_login(request, session)
+    user = staff_or_login(request, session)
     now = request.app.state.clock()
     # Unknown filter values are ignored rather than refused: these come from a form and a URL bar.
     _, newer, older = AGES.get(age, AGES[""])
@@ -173,7 +133,7 @@ def queue_page(
     chosen |= {"assignee": assignee, "q": q}
     query = {k: v for k, v in chosen.items() if v}
     pages = max(1, -(-total // PAGE_SIZE))
-    return _render(
+    return render(
         request,
         "staff/queue.html",
         {
@@ -197,12 +157,12 @@ def queue_page(
 # --- one ticket ------------------------------------------------------------------
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
 def ticket_page(ticket_id: str, request: Request, session: SessionDep) -> Response:
-    user = _staff_or_login(request, session)
+    user = staff_or_login(request, session)
     ticket = get_ticket(session, ticket_id)
     if ticket is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no ticket {ticket_id}")
     staff = session.scalars(select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.name)).all()
-    return _render(
+    return render(
         request,
         "staff/ticket.html",
         {
@@ -231,7 +191,7 @@ def update_form(
     assignee: Annotated[str, Form(max_length=320)] = "",
     csrf_token_: Annotated[str, Form(alias="csrf_token")] = "",
 ) -> Response:
-    user = _staff_or_login(request, session)
+    user = staff_or_login(request, session)
     check_csrf(request, csrf_token_)
     fields: dict[str, Any] = {k: v for k, v in {"status": status_, "priority": priority, "queue": queue}.items() if v}
     fields["assignee"] = assignee or None
@@ -244,8 +204,8 @@ def update_form(
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no ticket {ticket_id}")
     if changed:
         request.app.state.webhook_wake()
-        _flash(request, "Saved: " + ", ".join(f"{c['field']} {c['old'] or '-'} → {c['new'] or '-'}" for c in changed))
-    return _see(f"/staff/tickets/{ticket.id}")
+        flash(request, "Saved: " + ", ".join(f"{c['field']} {c['old'] or '-'} → {c['new'] or '-'}" for c in changed))
+    return see_other(f"/staff/tickets/{ticket.id}")
 
 
 @router.post("/tickets/{ticket_id}/notes")
@@ -258,7 +218,7 @@ def note_form(
     text: Annotated[str, Form()] = "",
     csrf_token_: Annotated[str, Form(alias="csrf_token")] = "",
 ) -> Response:
-    user = _staff_or_login(request, session)
+    user = staff_or_login(request, session)
     check_csrf(request, csrf_token_)
     try:
         body = NoteCreate(text=text.strip())
@@ -268,8 +228,8 @@ def note_form(
     if note is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no ticket {ticket_id}")
     request.app.state.webhook_wake()
-    _flash(request, "Note added.")
-    return _see(f"/staff/tickets/{note.ticket_id}#notes")
+    flash(request, "Note added.")
+    return see_other(f"/staff/tickets/{note.ticket_id}#notes")
 
 
 @router.post("/tickets/{ticket_id}/kb-draft")
@@ -282,7 +242,7 @@ def draft_form(
     title: Annotated[str, Form(max_length=200)] = "",
     csrf_token_: Annotated[str, Form(alias="csrf_token")] = "",
 ) -> Response:
-    user = _staff_or_login(request, session)
+    user = staff_or_login(request, session)
     check_csrf(request, csrf_token_)
     try:
         draft = kb_drafts.create_draft(db, settings, ticket_id, user.email, title.replace("\x00", "") or None)
@@ -290,5 +250,5 @@ def draft_form(
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     if draft is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no ticket {ticket_id}")
-    _flash(request, f"KB draft written: {draft.path} (article id {draft.article_id}).")
-    return _see(f"/staff/tickets/{ticket_id.strip().upper()}")
+    flash(request, f"KB draft written: {draft.path} (article id {draft.article_id}).")
+    return see_other(f"/staff/tickets/{ticket_id.strip().upper()}")

@@ -28,7 +28,7 @@ from handoff_api.schemas import (
     TicketSummary,
     TicketUpdate,
 )
-from handoff_api.tickets import (
+from handoff_api.ticket_store import (
     IdempotencyConflict,
     TicketFilters,
     UnknownAssignee,

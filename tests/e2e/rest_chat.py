@@ -7,7 +7,7 @@ import uuid
 
 import httpx
 
-from bot.actions.accounts.mail import read_outbox
+from accounts.mail import read_outbox
 
 
 def texts(replies: list[dict]) -> str:

@@ -13,7 +13,7 @@ from bench.conversations.__main__ import sample
 from bench.conversations.customers import check_customers, load_customers
 from bench.conversations.report import MAX_TURNS, summarise
 from bench.conversations.runner import Runner, World
-from bot.actions.flows import load_flows
+from bot.actions.flow_content import load_flows
 from kb_index.loading import load_articles
 from tests.stack import ROOT
 

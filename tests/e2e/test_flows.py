@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from bot.actions.accounts.mail import read_outbox
+from accounts.mail import read_outbox
 from tests.e2e.rest_chat import Chat, buttons, texts
 
 pytestmark = pytest.mark.e2e

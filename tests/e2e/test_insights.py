@@ -1,5 +1,5 @@
-"""Issue 7, part B through the real stack (trained model, action server, handoff service, SQL
-tracker store): a known mix of conversations driven over the REST channel, then the analytics of
+"""The review inbox and the analytics through the real stack (trained model, action server,
+handoff service, SQL tracker store): a known mix of conversations driven over the REST channel, then the analytics of
 `python -m insights` equal the expected counts exactly, the staff page shows the same numbers, the
 inbox groups the fallback messages, and a group assigned to an intent (in a copy of bot/data)
 passes `rasa data validate` and is learnt by a model retrained on the copy.

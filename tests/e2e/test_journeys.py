@@ -11,7 +11,7 @@ import time
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from bot.actions.accounts.mail import read_outbox
+from accounts.mail import read_outbox
 from tests.e2e.accessibility import assert_accessible
 from tests.e2e.conftest import create_staff, screenshot, user_turns
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bot.actions.accounts.mail import read_outbox
+from accounts.mail import read_outbox
 
 pytestmark = pytest.mark.e2e
 

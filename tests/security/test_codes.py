@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.actions.accounts.mail import read_outbox
+from accounts.mail import read_outbox
 from tests.e2e.rest_chat import Chat
 
 pytestmark = pytest.mark.e2e

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from bot.actions.flows import DeviceName, flow_book
+from bot.actions.flow_content import DeviceName, flow_book
 from bot.actions.understanding.text import normalise
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from bot.actions.flows import UNKNOWN, Flow, FlowBook
+from bot.actions.flow_content import UNKNOWN, Flow, FlowBook
 from bot.actions.understanding.devices import device_facts
 from bot.actions.understanding.options import match_option
 from bot.actions.understanding.signals import is_unknown

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.actions.flows import UNKNOWN, Question
+from bot.actions.flow_content import UNKNOWN, Question
 from bot.actions.understanding.text import find_phrase, normalise, words
 
 # One-word answers that mean something only as the answer itself ("no", "both", "all"): inside a

@@ -1,4 +1,4 @@
-"""Issue 5: customer name/verified, assignee, pick-up promise, idempotency keys; notes, audit trail,
+"""Customer name/verified, assignee, pick-up promise, idempotency keys; notes, audit trail,
 staff users and webhook deliveries.
 
 Revision ID: 0002

@@ -3,62 +3,25 @@
 import { io } from "socket.io-client";
 
 import { theme } from "./colors.js";
-import { renderMarkdown } from "./markdown.js";
+import { ICON_CHAT, ICON_DOWN, h, normaliseButtons, safeUrl } from "./dom.js";
+import { NOT_SENT, renderCitation, renderMessage } from "./messages.js";
+import { TALK_TO_PERSON, buildPanel } from "./panel.js";
 import { Store } from "./storage.js";
-import css from "./widget.css";
+import composerCss from "./composer.css";
+import messagesCss from "./messages.css";
+import panelCss from "./widget.css";
 
-const TALK_TO_PERSON = { title: "Talk to a person", payload: "/request_human" };
+// In this order: the later files refine the earlier ones (the phone layout comes last).
+const css = panelCss + messagesCss + composerCss;
+
 const TYPING_TIMEOUT_MS = 30_000;
 const BACK_ONLINE_MS = 4_000;
 const COUNTER_FROM = 0.8; // the character counter appears at 80% of maxLength
-const NOT_SENT = "Not sent yet: will send when reconnected";
 const UNREACHABLE = "The assistant can't be reached right now. Retrying automatically…";
 const BACK = "Connected again.";
 
 let ids = 0;
 const newId = () => `m${Date.now().toString(36)}${(ids++).toString(36)}`;
-
-/** Small DOM helper: h("button", {class: "x", type: "button"}, "text", child). */
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === false || value === null || value === undefined) continue;
-    if (key === "class") el.className = value;
-    else if (key === "text") el.textContent = value;
-    else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
-    else el.setAttribute(key, value === true ? "" : String(value));
-  }
-  for (const child of children) {
-    if (child !== null && child !== undefined) el.append(child);
-  }
-  return el;
-}
-
-const hidden = (text) => h("span", { class: "t0-vh", text });
-
-const ICON_CHAT =
-  '<svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" focusable="false"><path fill="currentColor" ' +
-  'd="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>';
-const ICON_DOWN =
-  '<svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" focusable="false"><path fill="none" ' +
-  'stroke="currentColor" stroke-width="2.5" stroke-linecap="round" d="M6 9l6 6 6-6"/></svg>';
-
-function safeUrl(url) {
-  if (typeof url !== "string" || !url) return null;
-  try {
-    const parsed = new URL(url, window.location.href);
-    return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
-  } catch {
-    return null;
-  }
-}
-
-function normaliseButtons(list) {
-  if (!Array.isArray(list)) return [];
-  return list
-    .filter((b) => b && typeof b.title === "string" && b.title.trim())
-    .map((b) => ({ title: b.title, payload: typeof b.payload === "string" && b.payload ? b.payload : b.title }));
-}
 
 export class Widget {
   constructor(config) {
@@ -102,79 +65,14 @@ export class Widget {
       this.root.append(h("style", { text: css }));
     }
 
-    this.launcher = h("button", {
-      class: "t0-launcher",
-      type: "button",
-      "aria-label": `Open chat: ${config.title}`,
-      "aria-expanded": "false",
-      "aria-controls": "t0-panel",
-      onclick: () => this.setOpen(!this.state.open),
-    });
-
-    this.humanButton = h("button", {
-      class: "t0-human",
-      type: "button",
-      text: TALK_TO_PERSON.title,
-      onclick: () => this.send(TALK_TO_PERSON.payload, TALK_TO_PERSON.title),
-    });
-    const closeButton = h("button", {
-      class: "t0-close",
-      type: "button",
-      "aria-label": "Close chat",
-      text: "×",
-      onclick: () => this.setOpen(false),
-    });
-    const header = h("div", { class: "t0-header" }, h("h2", { class: "t0-title", text: config.title }), this.humanButton, closeButton);
-
-    this.ticketBanner = h("p", { class: "t0-ticket", hidden: true });
-    this.log = h("div", {
-      class: "t0-log",
-      role: "log",
-      "aria-live": "polite",
-      "aria-relevant": "additions",
-      "aria-label": "Conversation",
-      tabindex: "0",
-    });
-    this.typing = h(
-      "div",
-      { class: "t0-typing", hidden: true },
-      h("span", { class: "t0-dots", "aria-hidden": "true" }, h("span"), h("span"), h("span")),
-      h("span", { class: "t0-typing-text", text: "Assistant is typing" }),
+    Object.assign(
+      this,
+      buildPanel(config, {
+        toggle: () => this.setOpen(!this.state.open),
+        talkToPerson: () => this.send(TALK_TO_PERSON.payload, TALK_TO_PERSON.title),
+        close: () => this.setOpen(false),
+      }),
     );
-    this.status = h("p", { class: "t0-status", role: "status" });
-
-    this.input = h("textarea", {
-      id: "t0-input",
-      class: "t0-input",
-      rows: "1",
-      maxlength: String(config.maxLength),
-      placeholder: "Type your question…",
-      autocomplete: "off",
-      "aria-describedby": "t0-counter t0-error",
-    });
-    this.counter = h("p", { id: "t0-counter", class: "t0-counter", hidden: true });
-    this.error = h("p", { id: "t0-error", class: "t0-error", role: "alert" });
-    const sendButton = h("button", { class: "t0-send", type: "submit", text: "Send" });
-    this.form = h(
-      "form",
-      { class: "t0-composer", novalidate: true },
-      h("label", { class: "t0-vh", for: "t0-input", text: "Your message" }),
-      h("div", { class: "t0-row" }, this.input, sendButton),
-      this.counter,
-      this.error,
-    );
-
-    this.panel = h(
-      "section",
-      { id: "t0-panel", class: "t0-panel", role: "region", "aria-label": config.title, hidden: true },
-      header,
-      this.ticketBanner,
-      this.log,
-      this.typing,
-      this.status,
-      this.form,
-    );
-    this.wrapper = h("div", { class: "t0" }, this.launcher, this.panel);
     this.root.append(this.wrapper);
 
     this.form.addEventListener("submit", (event) => {
@@ -220,47 +118,10 @@ export class Widget {
   }
 
   renderMessage(message) {
-    const bot = message.from === "bot";
-    const body = h("div", { class: "t0-text" });
-    if (bot) body.append(renderMarkdown(message.text || ""));
-    else body.textContent = message.shown ?? message.text; // customer text is only ever text
-    const el = h(
-      "div",
-      { class: `t0-msg ${bot ? "t0-bot" : "t0-user"}`, "data-id": message.id },
-      hidden(bot ? "Assistant: " : "You: "),
-      message.text || !bot ? body : null,
-    );
-    if (bot && message.buttons && message.buttons.length) {
-      const group = h("div", { class: "t0-replies", role: "group", "aria-label": "Suggested replies" });
-      for (const button of message.buttons) {
-        group.append(
-          h("button", {
-            type: "button",
-            class: "t0-reply",
-            disabled: Boolean(message.buttonsUsed),
-            text: button.title,
-            onclick: () => {
-              this.send(button.payload, button.title);
-              this.input.focus(); // the chosen button is now disabled: keep keyboard focus in the widget
-            },
-          }),
-        );
-      }
-      el.append(group);
-    }
-    for (const citation of message.citations || []) el.append(this.renderCitation(citation));
-    if (message.status === "queued") el.append(h("p", { class: "t0-pending", text: NOT_SENT }));
-    return el;
-  }
-
-  renderCitation(citation) {
-    return h(
-      "a",
-      { class: "t0-cite", href: citation.url, target: "_blank", rel: "noopener noreferrer" },
-      h("span", { class: "t0-cite-label", text: "Source: " }),
-      citation.title,
-      hidden(" (opens in a new tab)"),
-    );
+    return renderMessage(message, (button) => {
+      this.send(button.payload, button.title);
+      this.input.focus(); // the chosen button is now disabled: keep keyboard focus in the widget
+    });
   }
 
   appendMessage(message, { scroll = true } = {}) {
@@ -287,7 +148,7 @@ export class Widget {
 
   addCitation(message, citation) {
     const el = this.elements.get(message.id);
-    if (el) el.append(this.renderCitation(citation));
+    if (el) el.append(renderCitation(citation));
   }
 
   renderTicket() {

@@ -1,0 +1,47 @@
+// One message of the conversation as DOM: bot text rendered from Markdown (sanitised), customer
+// text only ever as text, suggested replies, citation cards and the "not sent yet" mark.
+import { h, hidden } from "./dom.js";
+import { renderMarkdown } from "./markdown.js";
+
+export const NOT_SENT = "Not sent yet: will send when reconnected";
+
+export function renderMessage(message, onReply) {
+  const bot = message.from === "bot";
+  const body = h("div", { class: "t0-text" });
+  if (bot) body.append(renderMarkdown(message.text || ""));
+  else body.textContent = message.shown ?? message.text; // customer text is only ever text
+  const el = h(
+    "div",
+    { class: `t0-msg ${bot ? "t0-bot" : "t0-user"}`, "data-id": message.id },
+    hidden(bot ? "Assistant: " : "You: "),
+    message.text || !bot ? body : null,
+  );
+  if (bot && message.buttons && message.buttons.length) {
+    const group = h("div", { class: "t0-replies", role: "group", "aria-label": "Suggested replies" });
+    for (const button of message.buttons) {
+      group.append(
+        h("button", {
+          type: "button",
+          class: "t0-reply",
+          disabled: Boolean(message.buttonsUsed),
+          text: button.title,
+          onclick: () => onReply(button),
+        }),
+      );
+    }
+    el.append(group);
+  }
+  for (const citation of message.citations || []) el.append(renderCitation(citation));
+  if (message.status === "queued") el.append(h("p", { class: "t0-pending", text: NOT_SENT }));
+  return el;
+}
+
+export function renderCitation(citation) {
+  return h(
+    "a",
+    { class: "t0-cite", href: citation.url, target: "_blank", rel: "noopener noreferrer" },
+    h("span", { class: "t0-cite-label", text: "Source: " }),
+    citation.title,
+    hidden(" (opens in a new tab)"),
+  );
+}
