@@ -127,7 +127,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.login_throttle = LoginThrottle.from_settings(settings)
     app.state.webhook_worker = worker
     # The review inbox and analytics pages (insights/): tracker store read-only, embedder on first use.
-    app.state.insights = Insights(settings.insights())
+    app.state.insights = Insights(settings)
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["local_time"] = lambda value: _local_time(value, settings)
     templates.env.filters["age"] = lambda value: _age(value, app.state.clock())

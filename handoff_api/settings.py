@@ -10,18 +10,20 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from common import ticket_limits
 from insights.settings import InsightsSettings, empty_is_none
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-# One default for the staff pages and the `python -m insights` CLI.
-_INSIGHTS = InsightsSettings.model_fields
 
 
-class Settings(BaseSettings):
+class Settings(InsightsSettings):
+    """The handoff service's settings. It serves the review inbox and analytics pages too, so it
+    has every InsightsSettings field (tracker store, NLU data, KB folders, the insights figures),
+    read from the same environment as the `python -m insights` CLI."""
+
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     # --- storage ---
@@ -94,26 +96,8 @@ class Settings(BaseSettings):
     # The built chat widget (tier0-widget.js, bundled by `make setup` from web/widget/src), served
     # under /widget/. A relative path is taken from the project folder, not the working directory.
     widget_dir: Path = Path("web/dist")
-    kb_source_dir: Path = Path("kb/articles")
-    # KB article drafts made from resolved tickets land here, never in kb_source_dir.
-    kb_drafts_dir: Path = Path("kb/drafts")
-
-    # --- review inbox and analytics (insights/; docs/insights.md) ---
-    # Rasa's SQL tracker store, read-only (the same URL as endpoints.yml's TRACKER_DB_URL).
-    tracker_db_url: str = _INSIGHTS["tracker_db_url"].default
-    # "Assign to an intent" appends to the training data here and offers the domain's intents.
-    # Relative paths are taken from the project folder.
-    nlu_data_dir: Path = _INSIGHTS["nlu_data_dir"].default
-    domain_path: Path = _INSIGHTS["domain_path"].default
-    # Below this intent confidence a message is listed as low confidence; empty = config.yml's
-    # FallbackClassifier threshold.
-    insights_low_confidence: float | None = Field(default=None, ge=0, le=1)
-    # Cosine similarity (KB embedding model) from which inbox messages are one group.
-    insights_group_similarity: float = Field(default=_INSIGHTS["insights_group_similarity"].default, gt=0, le=1)
-    # First-contact resolution: days without a new conversation from the same customer.
-    insights_fcr_days: int = Field(default=_INSIGHTS["insights_fcr_days"].default, ge=1)
-    # The inbox and the analytics show this many days when no range is chosen.
-    insights_inbox_days: int = Field(default=_INSIGHTS["insights_inbox_days"].default, ge=1)
+    # kb_source_dir and kb_drafts_dir (drafts from resolved tickets land there, never among the
+    # articles), and every setting of the review inbox and analytics, come from InsightsSettings.
 
     @field_validator("business_days", mode="before")
     @classmethod
@@ -137,9 +121,9 @@ class Settings(BaseSettings):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
-    @field_validator("widget_dir", "nlu_data_dir", "domain_path")
+    @field_validator("widget_dir")
     @classmethod
-    def _from_project(cls, value: Path) -> Path:
+    def _widget_dir_from_project(cls, value: Path) -> Path:
         return value if value.is_absolute() else PROJECT_DIR / value
 
     @field_validator("business_timezone")
@@ -158,27 +142,6 @@ class Settings(BaseSettings):
     @property
     def docs_enabled(self) -> bool:
         return self.environment == "development" if self.api_docs is None else self.api_docs
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.business_timezone)
-
-    def insights(self) -> InsightsSettings:
-        """The review inbox's and analytics' settings as this service sees them (the rest, e.g. the
-        KB embedding model, from the environment as for the CLI)."""
-        return InsightsSettings(
-            tracker_db_url=self.tracker_db_url,
-            database_url=self.database_url,
-            nlu_data_dir=self.nlu_data_dir,
-            domain_path=self.domain_path,
-            insights_low_confidence=self.insights_low_confidence,
-            insights_group_similarity=self.insights_group_similarity,
-            insights_fcr_days=self.insights_fcr_days,
-            insights_inbox_days=self.insights_inbox_days,
-            kb_drafts_dir=self.kb_drafts_dir,
-            kb_source_dir=self.kb_source_dir,
-            business_timezone=self.business_timezone,
-        )
 
 
 @lru_cache
