@@ -46,16 +46,12 @@ class RateLimiter:
 
     def hit(self, key: str, limit: int, window_seconds: int) -> Hit:
         """Count one event for `key`; allowed while this window holds at most `limit` of them."""
-        now = self._clock()
-        window = int(now // window_seconds)
-        count = self._store.incr(f"{key}:{window_seconds}:{window}", window_seconds)
-        retry = (window + 1) * window_seconds - now
-        return Hit(count <= limit, count, limit, max(0.0, retry))
+        count = self._store.incr(self._window_key(key, window_seconds), window_seconds)
+        return Hit(count <= limit, count, limit, self.retry_after(window_seconds))
 
     def peek(self, key: str, window_seconds: int) -> int:
         """Events counted for `key` in the current window (nothing is counted)."""
-        window = int(self._clock() // window_seconds)
-        return self._store.get(f"{key}:{window_seconds}:{window}")
+        return self._store.get(self._window_key(key, window_seconds))
 
     def retry_after(self, window_seconds: int) -> float:
         """Seconds until the current window of this length ends."""
@@ -63,8 +59,10 @@ class RateLimiter:
         return max(0.0, (int(now // window_seconds) + 1) * window_seconds - now)
 
     def clear(self, key: str, window_seconds: int) -> None:
-        window = int(self._clock() // window_seconds)
-        self._store.delete(f"{key}:{window_seconds}:{window}")
+        self._store.delete(self._window_key(key, window_seconds))
+
+    def _window_key(self, key: str, window_seconds: int) -> str:
+        return f"{key}:{window_seconds}:{int(self._clock() // window_seconds)}"
 
     def reset(self) -> None:
         """Forget every count (a fresh start for test runs and the scripted-customer harness)."""

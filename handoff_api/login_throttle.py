@@ -75,9 +75,6 @@ class LoginThrottle:
         except LimiterUnavailableError:
             pass  # check() refuses the next attempt anyway
 
-    def reset(self) -> None:
-        self._limiter.reset()
-
 
 def client_address(request: Request) -> str:
     """The peer address as uvicorn reports it (behind a proxy, run uvicorn with --proxy-headers

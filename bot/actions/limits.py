@@ -48,17 +48,21 @@ def may_send_code(tracker: Tracker, email: str) -> bool:
     )
 
 
+def _wrong_codes_key(email: str) -> str:
+    return f"otp-fail:email:{email.lower()}"
+
+
 def wrong_code(email: str) -> bool:
     """Count a wrong code for `email`; False once the day's allowance is used up."""
     return _all_allowed(
-        [(f"otp-fail:email:{email.lower()}", get_settings().otp_failures_per_email_day, DAY)], when_unavailable=False
+        [(_wrong_codes_key(email), get_settings().otp_failures_per_email_day, DAY)], when_unavailable=False
     )
 
 
 def wrong_codes_left(email: str) -> int:
     """Wrong codes `email` may still get today before sign-in is locked (0 when unknown)."""
     try:
-        used = limiter().peek(f"otp-fail:email:{email.lower()}", DAY)
+        used = limiter().peek(_wrong_codes_key(email), DAY)
     except LimiterUnavailableError:
         return 0
     return max(0, get_settings().otp_failures_per_email_day - used)

@@ -4,32 +4,24 @@ password is checked."""
 from __future__ import annotations
 
 import base64
-import re
 
 import httpx
 import pytest
 
 from tests.e2e.conftest import create_staff
+from tests.handoff_api.conftest import login
 
 pytestmark = pytest.mark.e2e
 
 EMAIL, PASSWORD = "sec-kim@nimbus.example", "security-test-password"
 
 
-def attempt(client: httpx.Client, password: str) -> httpx.Response:
-    page = client.get("/staff/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    return client.post(
-        "/staff/login", data={"email": EMAIL, "password": password, "csrf_token": token, "next": "/staff"}
-    )
-
-
 def test_the_eleventh_wrong_staff_password_in_a_minute_gets_429(stack) -> None:
     create_staff(stack, EMAIL, "Kim Security", PASSWORD)
     with httpx.Client(base_url=stack.handoff_url) as client:
-        answers = [attempt(client, f"wrong guess {i}") for i in range(11)]
+        answers = [login(client, EMAIL, f"wrong guess {i}") for i in range(11)]
         assert [a.status_code for a in answers] == [401] * 10 + [429], answers[0].text[-500:]
-        refused = attempt(client, PASSWORD)  # the right one waits too: the guesser learns nothing
+        refused = login(client, EMAIL, PASSWORD)  # the right one waits too: the guesser learns nothing
         assert refused.status_code == 429 and int(refused.headers["Retry-After"]) <= 60
     basic = base64.b64encode(f"{EMAIL}:{PASSWORD}".encode()).decode()
     r = httpx.get(f"{stack.handoff_url}/api/tickets", headers={"Authorization": f"Basic {basic}"})
