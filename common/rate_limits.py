@@ -46,12 +46,18 @@ class RateLimiter:
 
     def hit(self, key: str, limit: int, window_seconds: int) -> Hit:
         """Count one event for `key`; allowed while this window holds at most `limit` of them."""
-        count = self._store.incr(self._window_key(key, window_seconds), window_seconds)
+        # Kept two windows long, so that `recent` can still read the previous one.
+        count = self._store.incr(self._window_key(key, window_seconds), 2 * window_seconds)
         return Hit(count <= limit, count, limit, self.retry_after(window_seconds))
 
     def peek(self, key: str, window_seconds: int) -> int:
         """Events counted for `key` in the current window (nothing is counted)."""
         return self._store.get(self._window_key(key, window_seconds))
+
+    def recent(self, key: str, window_seconds: int) -> int:
+        """Events counted for `key` in this window and the one before: at least every event of the
+        last `window_seconds`, so a burst that straddles a window boundary is counted whole."""
+        return self.peek(key, window_seconds) + self._store.get(self._window_key(key, window_seconds, back=1))
 
     def retry_after(self, window_seconds: int) -> float:
         """Seconds until the current window of this length ends."""
@@ -61,8 +67,8 @@ class RateLimiter:
     def clear(self, key: str, window_seconds: int) -> None:
         self._store.delete(self._window_key(key, window_seconds))
 
-    def _window_key(self, key: str, window_seconds: int) -> str:
-        return f"{key}:{window_seconds}:{int(self._clock() // window_seconds)}"
+    def _window_key(self, key: str, window_seconds: int, back: int = 0) -> str:
+        return f"{key}:{window_seconds}:{int(self._clock() // window_seconds) - back}"
 
     def reset(self) -> None:
         """Forget every count (a fresh start for test runs and the scripted-customer harness)."""

@@ -5,6 +5,8 @@ password is checked: a guessing script gets no answer and costs no argon2 work.
 
 Back-off: a short window (a minute) and a long one (an hour). Ten wrong passwords in a minute
 wait out the minute; whoever keeps going after that meets the hourly allowance and waits longer.
+Each check counts the current window and the one before, so ten guesses that straddle the turn of
+a minute are still ten.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ class LoginThrottle:
         unreachable limiter refuses too: sign-in fails closed rather than unthrottled."""
         try:
             for rule in self._rules(email, client):
-                if self._limiter.peek(rule.key, rule.window) >= rule.limit:
+                if self._limiter.recent(rule.key, rule.window) >= rule.limit:
                     raise TooManyAttempts(self._limiter.retry_after(rule.window))
         except LimiterUnavailableError as exc:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from exc
