@@ -155,7 +155,7 @@ bench-kb: setup
 	@$(APP_PY) -m bench.kb_threads
 
 # NLU: cross-validation on bot/data/nlu, CLINC150 (../shared/datasets) next to Larson et al. 2019,
-# and the held-out file bench/data/nlu_heldout.yml; trains in the Rasa environment (~25 min on 2 cores).
+# and the held-out files bench/data/nlu_heldout/; trains in the Rasa environment (~25 min on 2 cores).
 # Then entity extraction of the trained model on bench/data/entities_test.yml (bench/results/entities.json).
 bench-nlu: setup train
 	@OMP_NUM_THREADS=2 $(RASA_PY) -m bench.nlu

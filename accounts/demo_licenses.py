@@ -25,6 +25,13 @@ class LicenseMixin(DemoStore):
         status = "exhausted" if len(devices) >= total else "valid"
         return LicenseStatus(key, status, len(devices), total, devices, row["owner_email"])
 
+    def _known_license(self, conn: sqlite3.Connection, key: str) -> LicenseStatus:
+        """The licence of a key that must exist (activating, releasing): an unknown key is refused."""
+        lic = self._license(conn, key)
+        if lic.status == "invalid":
+            raise LicenseError("That licence key is not valid. Please check it against your purchase email.")
+        return lic
+
     def license_check(self, key: str) -> LicenseStatus:
         if not is_valid_key_format(key):
             status = LicenseStatus(key.strip(), "invalid")
@@ -44,9 +51,7 @@ class LicenseMixin(DemoStore):
         key = normalise_key(key)
         with self._audited(key if is_valid_key_format(key) else "malformed-key", "activate_license") as (conn, outcome):
             outcome.append(f"device={device}")
-            lic = self._license(conn, key)
-            if lic.status == "invalid":
-                raise LicenseError("That licence key is not valid. Please check it against your purchase email.")
+            lic = self._known_license(conn, key)
             if any(d.lower() == device.lower() for d in lic.devices):
                 outcome.insert(0, "already_active")
                 return lic
@@ -67,9 +72,7 @@ class LicenseMixin(DemoStore):
         key = normalise_key(key)
         with self._audited(key if is_valid_key_format(key) else "malformed-key", "release_seat") as (conn, outcome):
             outcome.append(f"device={device}")
-            lic = self._license(conn, key)
-            if lic.status == "invalid":
-                raise LicenseError("That licence key is not valid. Please check it against your purchase email.")
+            lic = self._known_license(conn, key)
             cur = conn.execute("DELETE FROM activations WHERE key = ? AND device_name = ?", (key, device))
             if not cur.rowcount:
                 on_key = ", ".join(lic.devices) or "none"

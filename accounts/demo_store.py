@@ -63,6 +63,11 @@ class DemoStore:
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         self._ensure_ready()
+        with self._write_transaction() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def _write_transaction(self) -> Iterator[sqlite3.Connection]:
         conn = self._connect()
         try:
             # IMMEDIATE takes the write lock up front: read-modify-write (attempt counters, seats)
@@ -89,15 +94,10 @@ class DemoStore:
                 conn.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
                 conn.executescript(SCHEMA)
                 AuditLog.create_schema(conn)
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    self._seed(conn)
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
             finally:
                 conn.close()
+            with self._write_transaction() as conn:
+                self._seed(conn)
             self._ready = True
 
     def _seed(self, conn: sqlite3.Connection) -> None:

@@ -38,6 +38,7 @@ from insights.service import Insights
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
 
+
 # Every HTML page: only our own scripts and styles, no framing, no sniffing, no referrer to other
 # sites. The demo page's widget also talks to the Rasa server (HTTP long-polling and WebSocket).
 def page_headers(settings: Settings) -> dict[str, str]:

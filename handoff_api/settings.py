@@ -7,7 +7,6 @@ import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
@@ -66,7 +65,7 @@ class Settings(InsightsSettings):
     max_turns: int = ticket_limits.MAX_TURNS
 
     # --- business hours: when a person picks a ticket up (docs/nimbus-facts.md, "Support") ---
-    business_timezone: str = "Europe/Berlin"
+    # (their time zone, business_timezone, is InsightsSettings': analytics count days in it too)
     # Weekdays the human agents work, comma-separated (mon..sun).
     business_days: Annotated[tuple[str, ...], NoDecode] = ("mon", "tue", "wed", "thu", "fri")
     business_open: dt.time = dt.time(8, 0)
@@ -109,9 +108,10 @@ class Settings(InsightsSettings):
             raise ValueError(f"unknown weekday(s) {unknown}; use {','.join(WEEKDAYS)}")
         return tuple(value)  # type: ignore[arg-type]
 
-    @field_validator("insights_low_confidence", "staff_cookie_secure", "api_docs", mode="before")
+    # insights_low_confidence's empty value is handled by InsightsSettings.
+    @field_validator("staff_cookie_secure", "api_docs", mode="before")
     @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
+    def _empty_switch_is_unset(cls, value: object) -> object:
         return empty_is_none(value)
 
     @field_validator("business_holidays", mode="before")
@@ -125,15 +125,6 @@ class Settings(InsightsSettings):
     @classmethod
     def _widget_dir_from_project(cls, value: Path) -> Path:
         return value if value.is_absolute() else PROJECT_DIR / value
-
-    @field_validator("business_timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
 
     @property
     def cookie_secure(self) -> bool:

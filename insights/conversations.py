@@ -64,7 +64,7 @@ class ReviewItem:
 
     text: str
     reason: str
-    sender_id: str
+    conversation_id: str
     event_id: int
     time: dt.datetime
     intent: str | None
@@ -74,7 +74,7 @@ class ReviewItem:
 
 @dataclass
 class Conversation:
-    sender_id: str
+    conversation_id: str
     number: int  # 1 for the sender's first session among those read, 2 for the next...
     turns: list[Turn] = field(default_factory=list)
     started_at: dt.datetime | None = None
@@ -89,8 +89,8 @@ class Conversation:
 
     @property
     def customer_key(self) -> str:
-        """Who the customer is: the verified email when they proved one, else the chat's sender id."""
-        return self.verified_email or self.sender_id
+        """Who the customer is: the verified email when they proved one, else the chat's conversation id."""
+        return self.verified_email or self.conversation_id
 
     @property
     def customer_turns(self) -> list[Turn]:
@@ -268,7 +268,14 @@ class _Fold:
         turn.review.append(reason)
         self.c.review.append(
             ReviewItem(
-                turn.text, reason, self.c.sender_id, turn.event_id, turn.time, turn.intent, turn.confidence, detail
+                turn.text,
+                reason,
+                self.c.conversation_id,
+                turn.event_id,
+                turn.time,
+                turn.intent,
+                turn.confidence,
+                detail,
             )
         )
 
@@ -277,15 +284,15 @@ def fold(events: Iterable[TrackerEvent], low_confidence: float) -> list[Conversa
     """Conversations of the events (ordered by sender, then id, as read_events returns them).
     Sessions without a single customer message are not conversations and are left out."""
     conversations: list[Conversation] = []
-    for sender_id, sender_events in groupby(events, key=lambda e: e.sender_id):
+    for conversation_id, its_events in groupby(events, key=lambda e: e.conversation_id):
         number = 0
         state: _Fold | None = None
-        for event in sender_events:
+        for event in its_events:
             if state is None or event.type_name == "session_started":
                 if state is not None and state.c.customer_turns:
                     conversations.append(state.finish())
                 number += 1 if state is None or state.c.customer_turns else 0
-                state = _Fold(Conversation(sender_id, number), low_confidence)
+                state = _Fold(Conversation(conversation_id, number), low_confidence)
             state.add(event)
         if state is not None and state.c.customer_turns:
             conversations.append(state.finish())

@@ -28,17 +28,17 @@ TICKETS = Table(
 NO_TICKET = "no_ticket_yet"
 
 
-def ticket_rows(engine: Engine, sender_ids: Iterable[str]) -> list[tuple[str, str, str, dt.datetime]]:
+def ticket_rows(engine: Engine, conversation_ids: Iterable[str]) -> list[tuple[str, str, str, dt.datetime]]:
     """(id, conversation_id, reason, created_at) of the tickets of these conversations."""
-    senders = sorted(set(sender_ids))
-    if not senders or not inspect(engine).has_table(TICKETS.name):
+    conversation_ids = sorted(set(conversation_ids))
+    if not conversation_ids or not inspect(engine).has_table(TICKETS.name):
         return []
     rows: list[tuple[str, str, str, dt.datetime]] = []
     with engine.connect() as conn:
-        for start in range(0, len(senders), 500):  # bounded IN lists
+        for start in range(0, len(conversation_ids), 500):  # bounded IN lists
             t = TICKETS.c
             query = select(t.id, t.conversation_id, t.reason, t.created_at).where(
-                t.conversation_id.in_(senders[start : start + 500])
+                t.conversation_id.in_(conversation_ids[start : start + 500])
             )
             rows.extend((r.id, r.conversation_id, r.reason, r.created_at) for r in conn.execute(query))
     return rows
@@ -48,11 +48,11 @@ def attach_handoff_reasons(conversations: list[Conversation], engine: Engine | N
     """Fill `handoff_reasons`: a NIM- id is looked up directly; a REF- reference (the ticket was
     made later by the bot's outbox) takes the sender's earliest ticket from this conversation on
     that no other handoff claimed."""
-    rows = ticket_rows(engine, (c.sender_id for c in conversations if c.handoffs)) if engine else []
+    rows = ticket_rows(engine, (c.conversation_id for c in conversations if c.handoffs)) if engine else []
     by_id = {r[0]: r for r in rows}
-    by_sender: dict[str, list[tuple[str, str, str, dt.datetime]]] = defaultdict(list)
+    by_conversation: dict[str, list[tuple[str, str, str, dt.datetime]]] = defaultdict(list)
     for row in sorted(rows, key=lambda r: r[3]):
-        by_sender[row[1]].append(row)
+        by_conversation[row[1]].append(row)
     claimed = {handoff for c in conversations for handoff in c.handoffs if handoff in by_id}
     for c in sorted(conversations, key=lambda c: c.started_at or dt.datetime.min.replace(tzinfo=dt.timezone.utc)):
         c.handoff_reasons = []
@@ -60,7 +60,12 @@ def attach_handoff_reasons(conversations: list[Conversation], engine: Engine | N
             row = by_id.get(handoff)
             if row is None and c.started_at is not None:
                 row = next(
-                    (r for r in by_sender[c.sender_id] if r[0] not in claimed and _utc(r[3]) >= c.started_at), None
+                    (
+                        r
+                        for r in by_conversation[c.conversation_id]
+                        if r[0] not in claimed and _utc(r[3]) >= c.started_at
+                    ),
+                    None,
                 )
                 if row is not None:
                     claimed.add(row[0])

@@ -48,7 +48,7 @@ def plain_example(line: str) -> str:
 
 @dataclass(frozen=True)
 class Occurrence:
-    sender_id: str
+    conversation_id: str
     event_id: int
     time: dt.datetime
     text: str
@@ -56,7 +56,7 @@ class Occurrence:
     @property
     def link(self) -> str:
         """The conversation on the staff pages, at this message."""
-        return f"/staff/conversations/{quote(self.sender_id, safe='')}#e{self.event_id}"
+        return f"/staff/conversations/{quote(self.conversation_id, safe='')}#e{self.event_id}"
 
 
 @dataclass
@@ -141,7 +141,12 @@ class Group:
                 for m in self.messages
             ],
             "conversations": [
-                {"sender_id": o.sender_id, "at": o.time.isoformat(), "text": o.text, "link": base_url + o.link}
+                {
+                    "conversation_id": o.conversation_id,
+                    "at": o.time.isoformat(),
+                    "text": o.text,
+                    "link": base_url + o.link,
+                }
                 for o in self.occurrences
             ],
         }
@@ -183,9 +188,9 @@ def dedupe(items: Iterable[ReviewItem], handled: frozenset[str] = frozenset()) -
         message.reasons[item.reason] += 1
         if item.detail and item.detail not in message.details:
             message.details.append(item.detail)
-        if (item.sender_id, item.event_id) not in seen:
-            seen.add((item.sender_id, item.event_id))
-            message.occurrences.append(Occurrence(item.sender_id, item.event_id, item.time, item.text))
+        if (item.conversation_id, item.event_id) not in seen:
+            seen.add((item.conversation_id, item.event_id))
+            message.occurrences.append(Occurrence(item.conversation_id, item.event_id, item.time, item.text))
     return list(messages.values()), len(left_out)
 
 

@@ -210,8 +210,10 @@ class Analytics:
 
 
 def same_customer(a: Conversation, b: Conversation) -> bool:
-    """The same chat (sender id), or two chats in which the customer verified the same email."""
-    return a.sender_id == b.sender_id or (a.verified_email is not None and a.verified_email == b.verified_email)
+    """The same chat (conversation id), or two chats in which the customer verified the same email."""
+    return a.conversation_id == b.conversation_id or (
+        a.verified_email is not None and a.verified_email == b.verified_email
+    )
 
 
 def resolved_at_first_contact(c: Conversation, everyone: list[Conversation], days: int) -> bool:

@@ -60,22 +60,22 @@ class Insights:
 
     # --- reading ---------------------------------------------------------------------------
     def conversations(
-        self, start: dt.datetime | None, end: dt.datetime | None, sender: str | None = None
+        self, start: dt.datetime | None, end: dt.datetime | None, conversation_id: str | None = None
     ) -> list[Conversation]:
         events = read_events(
             self._engine(self.settings.tracker_db_url),
             start - LOOK_BACK if start else None,
             end,
-            [sender] if sender is not None else None,
+            [conversation_id] if conversation_id is not None else None,
         )
         conversations = fold(events, self.settings.low_confidence)
         if any(c.handoffs for c in conversations):
             attach_handoff_reasons(conversations, self._engine(self.settings.database_url))
         return conversations
 
-    def customer(self, sender_id: str) -> list[Conversation]:
-        """Every conversation of one chat (sender id), oldest first."""
-        return self.conversations(None, None, sender=sender_id)
+    def customer(self, conversation_id: str) -> list[Conversation]:
+        """Every conversation (Rasa session) of one chat, oldest first."""
+        return self.conversations(None, None, conversation_id=conversation_id)
 
     def handled(self) -> frozenset[str]:
         s = self.settings

@@ -35,7 +35,7 @@ class StoreUnavailable(RuntimeError):
 @dataclass(frozen=True)
 class TrackerEvent:
     id: int
-    sender_id: str
+    conversation_id: str
     type_name: str
     timestamp: float
     data: dict[str, Any]
@@ -77,10 +77,10 @@ def read_events(
     engine: Engine,
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
-    senders: Iterable[str] | None = None,
+    conversation_ids: Iterable[str] | None = None,
 ) -> list[TrackerEvent]:
-    """Events with start <= timestamp < end (either may be open), optionally of some senders only,
-    ordered by sender and then by the order Rasa stored them (the id)."""
+    """Events with start <= timestamp < end (either may be open), optionally of some conversations only,
+    ordered by conversation and then by the order Rasa stored them (the id)."""
     if not inspect(engine).has_table("events"):
         raise StoreUnavailable(f"{engine.url.render_as_string(hide_password=True)} has no `events` table")
     query = select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.data)
@@ -88,8 +88,8 @@ def read_events(
         query = query.where(EVENTS.c.timestamp >= start.timestamp())
     if end is not None:
         query = query.where(EVENTS.c.timestamp < end.timestamp())
-    if senders is not None:
-        query = query.where(EVENTS.c.sender_id.in_(list(senders)))
+    if conversation_ids is not None:
+        query = query.where(EVENTS.c.sender_id.in_(list(conversation_ids)))
     query = query.order_by(EVENTS.c.sender_id, EVENTS.c.id)
     with engine.connect() as conn:
         return [event for row in conn.execute(query) if (event := _decode(row)) is not None]

@@ -6,7 +6,7 @@ bench/results/nlu_confusion.png and prints a table.
    and the fallback/ambiguity thresholds a grid search would choose on those predictions.
 2. CLINC150 Full (../shared/datasets/clinc150, read in place): in-scope accuracy and out-of-scope
    recall on its test split next to Larson et al. 2019, Table 2; training time on this machine.
-3. The held-out file bench/data/nlu_heldout.yml (never trained or tuned on): in-scope accuracy,
+3. The held-out files bench/data/nlu_heldout/ (never trained or tuned on): in-scope accuracy,
    out-of-scope recall and wrong handovers of a model trained on all our data.
 
     make bench-nlu            # or: .venvs/rasa/bin/python -m bench.nlu [--skip-clinc] [--folds 5]

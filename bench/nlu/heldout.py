@@ -1,6 +1,6 @@
-"""The held-out file bench/data/nlu_heldout.yml: customer-style messages that are never trained on
-and never used to choose the pipeline or the thresholds. Reading it needs no Rasa (the regression
-test reads it in the app environment)."""
+"""The held-out files in bench/data/nlu_heldout/ (one per topic): customer-style messages that are
+never trained on and never used to choose the pipeline or the thresholds. Reading them needs no
+Rasa (the regression test reads them in the app environment)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-HELDOUT = ROOT / "bench/data/nlu_heldout.yml"
+HELDOUT = ROOT / "bench/data/nlu_heldout"
 _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 
 
@@ -20,9 +20,11 @@ def normalised(text: str) -> str:
 
 
 def read_examples(path: Path = HELDOUT) -> list[tuple[str, str]]:
-    """(text, intent) pairs of a Rasa NLU YAML file; entity annotations are reduced to their text."""
+    """(text, intent) pairs of a Rasa NLU YAML file or a folder of them; entity annotations are
+    reduced to their text."""
+    files = sorted(path.glob("*.yml")) if path.is_dir() else [path]
     rows = []
-    for item in yaml.safe_load(path.read_text())["nlu"]:
+    for item in (entry for file in files for entry in yaml.safe_load(file.read_text())["nlu"]):
         if "intent" not in item:
             continue
         for line in item["examples"].splitlines():

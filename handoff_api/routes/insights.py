@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 
 from handoff_api.deps import SessionDep, check_csrf
@@ -33,6 +34,8 @@ FromQuery = Annotated[str, Query(alias="from", max_length=32)]
 ToQuery = Annotated[str, Query(alias="to", max_length=32)]
 FromForm = Annotated[str, Form(alias="from", max_length=32)]
 ToForm = Annotated[str, Form(alias="to", max_length=32)]
+IntentField = Annotated[str, Form(max_length=100)]
+TitleField = Annotated[str, Form(max_length=200)]
 
 
 def _insights(request: Request) -> Insights:
@@ -176,65 +179,72 @@ def inbox_page(
     )
 
 
+# What a refused inbox change answers (the first match counts: UnknownIntent is an ExportError).
+_INBOX_ERRORS: dict[type[Exception], int] = {
+    UnknownGroup: status.HTTP_404_NOT_FOUND,
+    UnknownIntent: 422,
+    ExportError: status.HTTP_409_CONFLICT,
+}
+
+
+@dataclass
+class _InboxForm:
+    """The fields every inbox change posts: the period shown and the session's CSRF token."""
+
+    first: FromForm = ""
+    last: ToForm = ""
+    csrf_token: Annotated[str, Form()] = ""
+
+
+InboxForm = Annotated[_InboxForm, Depends()]
+
+
+def _change_inbox(request: Request, session: SessionDep, form: _InboxForm, change: Callable[[Period], str]) -> Response:
+    """Run one staff change of the inbox for the period shown, flash its summary, back to the inbox."""
+    staff_or_login(request, session)
+    check_csrf(request, form.csrf_token)
+    period = _period_or_400(request, form.first, form.last)
+    try:
+        summary = change(period)
+    except tuple(_INBOX_ERRORS) as exc:
+        code = next(code for kind, code in _INBOX_ERRORS.items() if isinstance(exc, kind))
+        raise HTTPException(code, str(exc)) from exc
+    flash(request, summary)
+    return see_other(f"/staff/inbox?{_range_query(period)}")
+
+
 @router.post("/inbox/{group_id}/assign")
 def assign_form(
-    group_id: str,
-    request: Request,
-    session: SessionDep,
-    intent: Annotated[str, Form(max_length=100)] = "",
-    first: FromForm = "",
-    last: ToForm = "",
-    csrf_token_: Annotated[str, Form(alias="csrf_token")] = "",
+    group_id: str, request: Request, session: SessionDep, form: InboxForm, intent: IntentField = ""
 ) -> Response:
-    staff_or_login(request, session)
-    check_csrf(request, csrf_token_)
-    insights = _insights(request)
-    period = _period_or_400(request, first, last)
-    try:
-        result = insights.assign(period, group_id, intent)
-    except UnknownGroup as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    except UnknownIntent as exc:
-        raise HTTPException(422, str(exc)) from exc
-    except ExportError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    flash(request, result.summary() + (" Retrain (make train) for the bot to learn them." if result.added else ""))
-    return see_other(f"/staff/inbox?{_range_query(period)}")
+    def assign(period: Period) -> str:
+        result = _insights(request).assign(period, group_id, intent)
+        return result.summary() + (" Retrain (make train) for the bot to learn them." if result.added else "")
+
+    return _change_inbox(request, session, form, assign)
 
 
 @router.post("/inbox/{group_id}/kb-stub")
 def kb_stub_form(
-    group_id: str,
-    request: Request,
-    session: SessionDep,
-    title: Annotated[str, Form(max_length=200)] = "",
-    first: FromForm = "",
-    last: ToForm = "",
-    csrf_token_: Annotated[str, Form(alias="csrf_token")] = "",
+    group_id: str, request: Request, session: SessionDep, form: InboxForm, title: TitleField = ""
 ) -> Response:
-    staff_or_login(request, session)
-    check_csrf(request, csrf_token_)
-    insights = _insights(request)
-    period = _period_or_400(request, first, last)
-    try:
-        result = insights.kb_stub(period, group_id, title.replace("\x00", "") or None)
-    except UnknownGroup as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    flash(request, result.summary())
-    return see_other(f"/staff/inbox?{_range_query(period)}")
+    def write_stub(period: Period) -> str:
+        return _insights(request).kb_stub(period, group_id, title.replace("\x00", "") or None).summary()
+
+    return _change_inbox(request, session, form, write_stub)
 
 
-@router.get("/conversations/{sender_id:path}", response_class=HTMLResponse)
-def conversation_page(sender_id: str, request: Request, session: SessionDep) -> Response:
+@router.get("/conversations/{conversation_id:path}", response_class=HTMLResponse)
+def conversation_page(conversation_id: str, request: Request, session: SessionDep) -> Response:
     user = staff_or_login(request, session)
     try:
-        conversations = _insights(request).customer(sender_id)
+        conversations = _insights(request).customer(conversation_id)
     except StoreUnavailable as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
     if not conversations:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no conversation with sender id {sender_id!r}")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no conversation {conversation_id!r}")
     return render(
         request,
         "staff/conversation.html",
-        {"user": user, "sender_id": sender_id, "conversations": conversations, "reasons": REVIEW_REASONS},
+        {"user": user, "conversation_id": conversation_id, "conversations": conversations, "reasons": REVIEW_REASONS},
     )

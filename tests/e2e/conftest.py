@@ -30,14 +30,14 @@ def create_staff(stack, email: str, name: str, password: str) -> None:
     assert done.returncode == 0 or f"{email} exists" in done.stderr, done.stderr
 
 
-def user_turns(stack, sender_id: str, expected: int, timeout: float = 15) -> list[str]:
+def user_turns(stack, conversation_id: str, expected: int, timeout: float = 15) -> list[str]:
     """The customer's messages of one conversation in Rasa's tracker store. Over socket.io the
     replies reach the browser before Rasa has saved the turn, so this waits for `expected`."""
     deadline = time.monotonic() + timeout
     while True:
         with closing(sqlite3.connect(stack.workdir / "tracker.db")) as db:
             rows = db.execute(
-                "select data from events where sender_id = ? and type_name = 'user' order by id", (sender_id,)
+                "select data from events where sender_id = ? and type_name = 'user' order by id", (conversation_id,)
             ).fetchall()
         said = [json.loads(row[0])["text"] for row in rows]
         if len(said) >= expected or time.monotonic() > deadline:

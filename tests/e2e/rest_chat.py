@@ -22,17 +22,18 @@ class Chat:
     """One conversation: `say` a message, `tap` a button of the last answer, read the mailed code
     and the ticket an answer names."""
 
-    def __init__(self, stack, prefix: str = "flow", sender: str | None = None) -> None:
+    def __init__(self, stack, prefix: str = "flow", conversation_id: str | None = None) -> None:
         self.stack = stack
-        self.sender = sender or f"{prefix}-{uuid.uuid4().hex[:10]}"
+        self.conversation_id = conversation_id or f"{prefix}-{uuid.uuid4().hex[:10]}"
         self.last: list[dict] = []
         self.sent = 0  # customer messages; "/session_start" is Rasa's control message, not one
 
     def say(self, text: str) -> str:
-        self.last = self.stack.say(self.sender, text)
+        self.last = self.stack.say(self.conversation_id, text)
         self.sent += text != "/session_start"
         # printed for a failing test's report
-        print(f"[{self.sender}] >> {text}\n{texts(self.last)}\n   buttons: {[b['title'] for b in buttons(self.last)]}")
+        offered = [b["title"] for b in buttons(self.last)]
+        print(f"[{self.conversation_id}] >> {text}\n{texts(self.last)}\n   buttons: {offered}")
         return texts(self.last)
 
     def tap(self, title_part: str) -> str:

@@ -33,7 +33,7 @@ def test_password_reset_verified_by_emailed_code_then_rated(stack) -> None:
     assert "Thanks for your feedback" in chat.say("5")
     # What is stored: the code the customer typed is masked in Rasa's tracker store.
     rows = sqlite3.connect(stack.workdir / "tracker.db").execute(
-        "select data from events where sender_id = ?", (chat.sender,)
+        "select data from events where sender_id = ?", (chat.conversation_id,)
     )
     stored = "\n".join(r[0] for r in rows)
     assert code not in stored and wrong not in stored and "[one-time code]" in stored

@@ -24,7 +24,7 @@ def test_a_one_megabyte_message_gets_the_too_long_reply_and_never_reaches_the_nl
     reply = chat.say("x" * 1_000_000)
     assert TOO_LONG in reply and "1,000,000 characters" in reply and "person" in reply
     assert chat.last[-1]["buttons"][0]["payload"] == "/request_human"
-    assert user_turns(stack, chat.sender, expected=0, timeout=1) == []  # nothing was parsed or stored
+    assert user_turns(stack, chat.conversation_id, expected=0, timeout=1) == []  # nothing was parsed or stored
     # the conversation goes on as usual
     assert "Let's" in chat.say("my wifi keeps dropping")
 
@@ -53,7 +53,7 @@ def test_control_characters_are_dropped_before_anything_reads_the_message(stack)
     chat = Chat(stack, "control")
     reply = chat.say("my wifi\x00\x07 keeps\x1b dropping\x7f")
     assert "Let's" in reply
-    assert user_turns(stack, chat.sender, expected=1) == ["my wifi keeps dropping"]
+    assert user_turns(stack, chat.conversation_id, expected=1) == ["my wifi keeps dropping"]
 
 
 def test_a_body_that_is_not_json_gets_a_clear_400(stack) -> None:

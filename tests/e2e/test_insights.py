@@ -52,7 +52,7 @@ UPLOADS = ["my uploads never finish", "my uploads are stuck and never complete"]
 
 @dataclass
 class Mix:
-    senders: dict[str, str] = field(default_factory=dict)
+    chats: dict[str, str] = field(default_factory=dict)
     turns_resolved: int = 0
     tickets: dict[str, str] = field(default_factory=dict)
 
@@ -83,9 +83,9 @@ def drive_the_mix(stack) -> Mix:
         assert "Did this help?" in chat.say(question)
         assert "rate it from 1" in chat.tap("Yes").lower()
         assert "Thanks for your feedback" in chat.say(rating)
-        mix.senders[name], mix.turns_resolved = chat.sender, mix.turns_resolved + chat.sent
+        mix.chats[name], mix.turns_resolved = chat.conversation_id, mix.turns_resolved + chat.sent
     # ... and the second customer is back with something else (a new session): not first contact
-    back = Chat(stack, "insights-kb3", mix.senders["kb3"])
+    back = Chat(stack, "insights-kb3", mix.chats["kb3"])
     back.say("/session_start")
     assert "questions" in back.say("my wifi keeps dropping")  # the diagnosis starts; left there
     # 3: resolved by a troubleshooting step; asked for a rating, said thanks instead
@@ -93,35 +93,35 @@ def drive_the_mix(stack) -> Mix:
     chat.reach_first_step("I have no internet at all on any device")
     assert "rate it from 1" in chat.tap("Yes, that fixed").lower()
     assert "welcome" in chat.say("thanks!").lower()
-    mix.senders["step"], mix.turns_resolved = chat.sender, mix.turns_resolved + chat.sent
+    mix.chats["step"], mix.turns_resolved = chat.conversation_id, mix.turns_resolved + chat.sent
     # 4: escalated on request in the middle of a diagnosis
     chat = Chat(stack, "insights-human")
     chat.say("my printer won't print")
     reply = chat.say("I want to talk to a person")
-    mix.senders["human"], mix.tickets["customer_asked"] = chat.sender, re.search(r"NIM-\d{6}", reply).group(0)
+    mix.chats["human"], mix.tickets["customer_asked"] = chat.conversation_id, re.search(r"NIM-\d{6}", reply).group(0)
     # 5, 6: not understood; the first twice (a person takes over), the second once
     for name, text in zip(("fallback2", "fallback1"), UPLOADS, strict=True):
         chat = Chat(stack, f"insights-{name}")
         assert "not sure I understood" in chat.say(text), f"the model no longer falls back on {text!r}"
-        mix.senders[name] = chat.sender
-    second = Chat(stack, "insights-fallback2", mix.senders["fallback2"])
+        mix.chats[name] = chat.conversation_id
+    second = Chat(stack, "insights-fallback2", mix.chats["fallback2"])
     reply = second.say("/nlu_fallback")  # a second miss, as the NLU reports it (see test_flows.py)
     assert "still not sure" in reply
     mix.tickets["low_confidence"] = re.search(r"NIM-\d{6}", reply).group(0)
     # 7: out of scope
     chat = Chat(stack, "insights-oos")
     assert "outside what I can help with" in chat.say("can you recommend a good pizza place nearby?")
-    mix.senders["oos"] = chat.sender
+    mix.chats["oos"] = chat.conversation_id
     # 8: a KB answer that did not help, then the next best, then a person
     chat = Chat(stack, "insights-kbno")
     reply = chat.say("Is there a Nimbus app for Apple Watch?")
     while "Did this help?" in reply:
         reply = chat.tap("No")
-    mix.senders["kbno"], mix.tickets["no_kb_answer"] = chat.sender, re.search(r"NIM-\d{6}", reply).group(0)
+    mix.chats["kbno"], mix.tickets["no_kb_answer"] = chat.conversation_id, re.search(r"NIM-\d{6}", reply).group(0)
     # 9: a question no article answers well enough
     chat = Chat(stack, "insights-kbmiss")
     assert "I don't have a help article" in chat.say("Does the editor support Markdown formatting?")
-    mix.senders["kbmiss"] = chat.sender
+    mix.chats["kbmiss"] = chat.conversation_id
     return mix
 
 
@@ -217,7 +217,7 @@ def test_the_staff_pages_show_the_same_numbers_and_the_grouped_inbox(own_stack, 
         assert "4.00 2 ratings" in row(page.text, "csat") and "66.7% 2 of 3" in row(page.text, "fcr_rate")
         assert page.text.count('role="img"') == 5
         inbox = web.get("/staff/inbox", params={"from": first, "to": last}).text
-        for sender in (mix.senders["fallback1"], mix.senders["fallback2"]):
+        for sender in (mix.chats["fallback1"], mix.chats["fallback2"]):
             assert f'href="/staff/conversations/{sender}#e' in inbox
         # needs a KB article, from the page: the stub lands in KB_DRAFTS_DIR and says so
         gid = re.search(r'id="g-([0-9a-f]{10})-h">“Does the editor support Markdown formatting\?”', inbox).group(1)
@@ -225,7 +225,7 @@ def test_the_staff_pages_show_the_same_numbers_and_the_grouped_inbox(own_stack, 
         (stub,) = (folder / "drafts").glob("*.md")
         assert f"KB article stub written: {stub}" in r.text
         assert parse_article(stub).questions == ("Does the editor support Markdown formatting?",)
-        talk = web.get(f"/staff/conversations/{mix.senders['fallback2']}").text
+        talk = web.get(f"/staff/conversations/{mix.chats['fallback2']}").text
         assert UPLOADS[0] in talk and "nlu_fallback" in talk and mix.tickets["low_confidence"] in talk
 
 
@@ -238,7 +238,7 @@ def test_the_inbox_groups_the_fallback_messages(own_stack, mix: Mix) -> None:
     (uploads,) = [g for g in groups if any(m["text"] in UPLOADS for m in g["messages"])]
     assert sorted(m["text"] for m in uploads["messages"]) == sorted(UPLOADS)
     assert uploads["count"] == 2 and uploads["reasons"] == {"nlu_fallback": 2}
-    assert {c["sender_id"] for c in uploads["conversations"]} == {mix.senders["fallback1"], mix.senders["fallback2"]}
+    assert {c["conversation_id"] for c in uploads["conversations"]} == {mix.chats["fallback1"], mix.chats["fallback2"]}
     reasons = {m["text"]: set(m["reasons"]) for g in groups for m in g["messages"]}
     assert reasons["can you recommend a good pizza place nearby?"] == {"out_of_scope"}
     assert reasons["Is there a Nimbus app for Apple Watch?"] == {"kb_not_helpful"}

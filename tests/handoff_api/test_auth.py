@@ -62,7 +62,7 @@ def test_every_ticket_route_refuses_anonymous_requests(client: TestClient) -> No
             if (method, full_path) in PUBLIC:
                 continue
             path = full_path.replace("{ticket_id}", ticket["id"]).replace("{group_id}", "0123456789")
-            path = path.replace("{sender_id:path}", ticket["conversation_id"])
+            path = path.replace("{conversation_id:path}", ticket["conversation_id"])
             assert "{" not in path, f"unexpected path parameter in {full_path}: add it here"
             r = client.request(method, path, json={}, follow_redirects=False)
             if full_path.startswith("/staff"):

@@ -129,7 +129,7 @@ def test_a_conversation_as_the_tracker_store_has_it(staff_client: TestClient) ->
     hostile = staff_client.get("/staff/conversations/mal<b>")
     assert hostile.status_code == 200 and "<script>alert(1)" not in hostile.text
     missing = staff_client.get("/staff/conversations/nobody")
-    assert missing.status_code == 404 and "no conversation with sender id 'nobody'" in missing.text
+    assert missing.status_code == 404 and "no conversation 'nobody'" in missing.text
 
 
 def test_an_unreachable_tracker_store_is_a_clear_503_that_keeps_the_dates(

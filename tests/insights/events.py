@@ -1,4 +1,4 @@
-"""Hand-made tracker events, shaped as Rasa 3.6 stores them (the `events` table: sender_id,
+"""Hand-made tracker events, shaped as Rasa 3.6 stores them (the `events` table: conversation_id,
 type_name, timestamp, intent_name, action_name, data = the event as JSON), for the insights tests."""
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ class Chat:
     """One sender's events; every call advances the clock by a few seconds."""
 
     def __init__(self, sender: str, start: dt.datetime) -> None:
-        self.sender = sender
+        self.conversation_id = sender
         self.now = start
         self.events: list[TrackerEvent] = []
 
     def _add(self, kind: str, **data: Any) -> Chat:
         self.now += dt.timedelta(seconds=2)
         body = {"event": kind, "timestamp": self.now.timestamp(), **data}
-        self.events.append(TrackerEvent(next(_ids), self.sender, kind, self.now.timestamp(), body))
+        self.events.append(TrackerEvent(next(_ids), self.conversation_id, kind, self.now.timestamp(), body))
         return self
 
     def wait(self, **delta: float) -> Chat:
@@ -110,7 +110,7 @@ class Chat:
 
 def all_events(*chats: Chat) -> list[TrackerEvent]:
     """In the order read_events returns them: by sender, then by id."""
-    return sorted((e for c in chats for e in c.events), key=lambda e: (e.sender_id, e.id))
+    return sorted((e for c in chats for e in c.events), key=lambda e: (e.conversation_id, e.id))
 
 
 def write_tracker_db(path: Path, *chats: Chat) -> str:
@@ -120,7 +120,7 @@ def write_tracker_db(path: Path, *chats: Chat) -> str:
     EVENTS.metadata.create_all(engine)
     rows = [
         {
-            "sender_id": e.sender_id,
+            "sender_id": e.conversation_id,
             "type_name": e.type_name,
             "timestamp": e.timestamp,
             "intent_name": ((e.data.get("parse_data") or {}).get("intent") or {}).get("name"),

@@ -182,7 +182,7 @@ def test_the_reader_on_postgresql(pg_server: str) -> None:
                 insert(EVENTS),
                 [
                     {
-                        "sender_id": e.sender_id,
+                        "sender_id": e.conversation_id,
                         "type_name": e.type_name,
                         "timestamp": e.timestamp,
                         "data": json.dumps(e.data),
@@ -192,8 +192,8 @@ def test_the_reader_on_postgresql(pg_server: str) -> None:
             )
         writer.dispose()
         events = read_events(read_only_engine(url), at(24) - dt.timedelta(hours=1), at(25, 23))
-        assert {e.sender_id for e in events} == {"ann", "ben", "cat", "dan", "eve", "fay", "gus", "hal", "ivy"}
-        assert [(e.sender_id, e.id) for e in events] == sorted((e.sender_id, e.id) for e in events)
+        assert {e.conversation_id for e in events} == {"ann", "ben", "cat", "dan", "eve", "fay", "gus", "hal", "ivy"}
+        assert [(e.conversation_id, e.id) for e in events] == sorted((e.conversation_id, e.id) for e in events)
         assert len(fold(events, 0.2)) == 9
     finally:
         with psycopg.connect(pg_server, autocommit=True) as conn:

@@ -96,7 +96,7 @@ def test_taps_show_their_title_control_messages_are_skipped_and_senders_stay_apa
     a.user("/session_start", "session_start", 1.0)
     b = Chat("gina", T0).session().user("hello", "greet")
     conversations = fold(all_events(a, b), low_confidence=0.2)
-    assert [(c.sender_id, [t.text for t in c.customer_turns]) for c in conversations] == [
+    assert [(c.conversation_id, [t.text for t in c.customer_turns]) for c in conversations] == [
         ("frank", ["Talk to a person"]),
         ("gina", ["hello"]),
     ]

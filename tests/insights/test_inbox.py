@@ -45,7 +45,7 @@ def test_same_message_counted_once_per_time_sent_and_similar_ones_grouped(vector
     assert uploads.count == 2 and uploads.reasons == {NLU_FALLBACK: 2}
     pizza = next(g for g in inbox.groups if "pizza" in g.label)
     assert pizza.count == 2 and len(pizza.messages) == 1 and pizza.messages[0].text == "best   pizza near me"
-    assert {o.sender_id for o in pizza.occurrences} == {"a", "c"}
+    assert {o.conversation_id for o in pizza.occurrences} == {"a", "c"}
     assert pizza.occurrences[0].link.startswith("/staff/conversations/c#e")
     dark = next(g for g in inbox.groups if "dark mode" in g.label)
     assert dark.count == 1 and dark.reasons == {LOW_CONFIDENCE: 1, KB_BELOW_THRESHOLD: 1}

@@ -16,7 +16,7 @@ def test_a_6000_character_message_then_a_person_becomes_a_ticket(stack) -> None:
     chat.say("my wifi keeps dropping " * 261)  # 6,003 characters
     reply = chat.say("talk to a person")
     ticket = chat.ticket(reply)
-    assert ticket["conversation_id"] == chat.sender
+    assert ticket["conversation_id"] == chat.conversation_id
     assert any("talk to a person" in t["text"] for t in ticket["transcript"])
 
 
@@ -33,7 +33,7 @@ def test_an_escalation_the_api_refuses_still_becomes_a_ticket_with_an_alert(stac
         chat.say(("my wifi keeps dropping every evening on my laptop " * 20)[:1500])
         reply = chat.say("talk to a person")
         ticket = chat.ticket(reply)  # the customer is given the real ticket number
-        assert ticket["conversation_id"] == chat.sender
+        assert ticket["conversation_id"] == chat.conversation_id
         assert "refused" in (ticket.get("alert") or "") and "HTTP 422" in ticket["alert"]
         assert any("talk to a person" in t["text"] for t in ticket["transcript"])
     finally:

@@ -37,14 +37,14 @@ def test_tracker_rows_hold_no_password_card_number_or_licence_key(stack) -> None
     chat.say("sam@example.com")
     reply = chat.say(chat.code("sam@example.com"))
     assert "released the seat on" in reply and "activated" in reply  # the sealed key still worked
-    stored = tracker_rows(stack, "stored") + tracker_rows(stack, chat.sender)
-    stored += "\n".join(tracker_rows(stack, s) for s in _senders(stack, "stored-"))
+    stored = tracker_rows(stack, "stored") + tracker_rows(stack, chat.conversation_id)
+    stored += "\n".join(tracker_rows(stack, s) for s in _conversation_ids(stack, "stored-"))
     for secret in (PASSWORD, CARD, CARD.replace(" ", ""), KEY, KEY.lower(), KEY.replace("-", "")):
         assert secret not in stored, secret
     assert "[license key]" in stored and "[password]" in stored and "[card number]" in stored
 
 
-def _senders(stack, prefix: str) -> list[str]:
+def _conversation_ids(stack, prefix: str) -> list[str]:
     with closing(sqlite3.connect(stack.workdir / "tracker.db")) as db:
         return [
             r[0] for r in db.execute("select distinct sender_id from events where sender_id like ?", (prefix + "%",))

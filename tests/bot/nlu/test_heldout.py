@@ -1,4 +1,4 @@
-"""NLU regression on the held-out file bench/data/nlu_heldout.yml (never trained on): the test model
+"""NLU regression on the held-out files bench/data/nlu_heldout/ (never trained on): the test model
 (tests/stack.py: the shipped config with fewer epochs, cached by fingerprint) must stay within 2
 points of the figures recorded in tests/bot/nlu/heldout_baseline.json.
 
@@ -47,7 +47,7 @@ def figures() -> dict:
     figures = rates(truths, finals)
     if os.environ.get("TIER0_NLU_BASELINE") == "record":
         record = {
-            "recorded_with": "tests/stack.py test model (config.yml with TEST_EPOCHS), bench/data/nlu_heldout.yml",
+            "recorded_with": "tests/stack.py test model (config.yml with TEST_EPOCHS), bench/data/nlu_heldout/",
             "definitions": {k: DEFINITIONS[k] for k in ("in_scope_accuracy", "oos_recall", "wrong_handover")},
             **{k: figures[k] for k in ("in_scope_accuracy", "oos_recall", "wrong_handover", "n_in_scope", "n_oos")},
             "per_intent_f1": {k: v["f1"] for k, v in per_intent(truths, finals).items()},
