@@ -39,7 +39,8 @@ def test_cpu_and_memory_of_a_process_tree_include_its_children() -> None:
             time.sleep(0.1)
         assert len(process_tree(parent.pid)) == 2
         assert cpu_seconds(parent.pid) >= 0.25  # the child's busy loop counts
-        assert rss_mb(parent.pid) > rss_mb(os.getpid()) * 0.1
+        child = process_tree(parent.pid)[1]
+        assert rss_mb(parent.pid) > rss_mb(child) > 0  # the tree holds the child's memory and more
     finally:
         for pid in reversed(process_tree(parent.pid)):
             os.kill(pid, 9)
