@@ -85,39 +85,44 @@ def send(client: httpx.Client, stack, sender: str, message: str) -> tuple[float,
     return elapsed, " ".join(m.get("text", "") for m in r.json())
 
 
+def cpu_now(stack, names: list[str]) -> dict[str, float]:
+    return {name: cpu_seconds(stack.processes[name].pid) for name in names}
+
+
+def cpu_per_turn(stack, before: dict[str, float], turns: int) -> dict[str, float]:
+    """CPU milliseconds each process of `before` spent per turn since it was read."""
+    now = cpu_now(stack, list(before))
+    return {f"{name}_cpu_ms_per_turn": round((now[name] - before[name]) * 1000 / turns, 1) for name in before}
+
+
 def measure(stack, messages: list[str], expect: str | None = None) -> dict:
     """Each message as the first message of a new conversation; latency and CPU per turn."""
-    client = httpx.Client(timeout=30)
-    cpu_before = {name: cpu_seconds(p.pid) for name, p in stack.processes.items()}
-    turns = [send(client, stack, f"bench-{uuid.uuid4().hex[:8]}", m) for m in messages]
+    before = cpu_now(stack, list(stack.processes))
+    with httpx.Client(timeout=30) as client:
+        turns = [send(client, stack, f"bench-{uuid.uuid4().hex[:8]}", m) for m in messages]
     timings = [ms for ms, _ in turns]
     # The KB rows say how many questions got an article (an unanswered one is cheaper).
     found = {"with_expected_reply": sum(expect in text for _, text in turns)} if expect else {}
-    cpu = {
-        f"{name}_cpu_ms_per_turn": round((cpu_seconds(p.pid) - cpu_before[name]) * 1000 / len(messages), 1)
-        for name, p in stack.processes.items()
-    }
-    return summary(timings) | found | cpu
+    return summary(timings) | found | cpu_per_turn(stack, before, len(messages))
 
 
 def parse_only(stack, messages: list[str]) -> dict:
     """The NLU pipeline alone, through Rasa's HTTP API (no policies, no actions, no tracker)."""
-    client = httpx.Client(timeout=30, params={"token": stack.env["RASA_API_TOKEN"]})
-    cpu_before = cpu_seconds(stack.processes["rasa"].pid)
+    before = cpu_now(stack, ["rasa"])
     timings = []
-    for message in messages:
-        start = time.perf_counter()
-        client.post(f"{stack.rasa_url}/model/parse", json={"text": message}).raise_for_status()
-        timings.append((time.perf_counter() - start) * 1000)
-    cpu = (cpu_seconds(stack.processes["rasa"].pid) - cpu_before) * 1000 / len(messages)
-    return summary(timings) | {"rasa_cpu_ms_per_turn": round(cpu, 1)}
+    with httpx.Client(timeout=30, params={"token": stack.env["RASA_API_TOKEN"]}) as client:
+        for message in messages:
+            start = time.perf_counter()
+            client.post(f"{stack.rasa_url}/model/parse", json={"text": message}).raise_for_status()
+            timings.append((time.perf_counter() - start) * 1000)
+    return summary(timings) | cpu_per_turn(stack, before, len(messages))
 
 
 def long_conversation(stack, messages: list[str]) -> dict:
     """One customer asking question after question: latency near turn 5 and near turn 100."""
-    client = httpx.Client(timeout=30)
     sender = f"bench-long-{uuid.uuid4().hex[:8]}"
-    turns = [send(client, stack, sender, m) for m in messages]
+    with httpx.Client(timeout=30) as client:
+        turns = [send(client, stack, sender, m) for m in messages]
     timings = [ms for ms, _ in turns]
     early = timings[5 - TURN_WINDOW // 2 - 1 : 5 + TURN_WINDOW // 2]
     late = timings[100 - TURN_WINDOW // 2 - 1 : 100 + TURN_WINDOW // 2]

@@ -179,14 +179,6 @@ def inbox_page(
     )
 
 
-# What a refused inbox change answers (the first match counts: UnknownIntent is an ExportError).
-_INBOX_ERRORS: dict[type[Exception], int] = {
-    UnknownGroup: status.HTTP_404_NOT_FOUND,
-    UnknownIntent: 422,
-    ExportError: status.HTTP_409_CONFLICT,
-}
-
-
 @dataclass
 class _InboxForm:
     """The fields every inbox change posts: the period shown and the session's CSRF token."""
@@ -206,9 +198,12 @@ def _change_inbox(request: Request, session: SessionDep, form: _InboxForm, chang
     period = _period_or_400(request, form.first, form.last)
     try:
         summary = change(period)
-    except tuple(_INBOX_ERRORS) as exc:
-        code = next(code for kind, code in _INBOX_ERRORS.items() if isinstance(exc, kind))
-        raise HTTPException(code, str(exc)) from exc
+    except UnknownGroup as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    except UnknownIntent as exc:  # before ExportError, its base class
+        raise HTTPException(422, str(exc)) from exc
+    except ExportError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     flash(request, summary)
     return see_other(f"/staff/inbox?{_range_query(period)}")
 
