@@ -4,17 +4,29 @@ Rasa keeps every event of a conversation; without this, a one-time code, a passw
 or a licence key a customer typed would sit in the tracker store in clear text (and in the review
 inbox and the NLU export, which read it). The same rules as every other store (common/redaction.py).
 Configured in endpoints.yml.
+
+Reading a conversation is also cheaper than Rasa's own store, whose cost grows with the
+conversation (every turn reloads every event as an ORM row and resolves each event's class by
+walking all Event subclasses): each process keeps the events of recent conversations as parsed
+JSON and a turn reads only the rows written since, after checking that the rows it holds are still
+all there (another process, or a row committed late, makes it read everything again).
 """
 
 from __future__ import annotations
 
 import copy
+import json
+import os
+from collections import OrderedDict
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import BotUttered, Event, SlotSet, UserUttered
+from rasa.shared.core.events import BotUttered, Event, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.utils.common import all_subclasses
 
 from common.redaction import CODE_SLOT, SEALED_PREFIX, SECRET_SLOTS, redact, redact_json
 
@@ -69,3 +81,81 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                 requested = event.value
             if index >= first_new:
                 yield redact_event(event, expecting_code=requested == CODE_SLOT)
+
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
+        if fetch_events_from_all_sessions:
+            return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
+        events = self._latest_session_events(sender_id)
+        if not events or not self.domain:
+            return None
+        return DialogueStateTracker.from_events(sender_id, deserialise(events), self.domain.slots)
+
+    def _latest_session_events(self, sender_id: str) -> list[dict[str, Any]]:
+        """The conversation's events since its latest session start, as stored (Rasa's filter:
+        timestamp at or after the latest `session_started`), read incrementally."""
+        cache = _conversation_cache(self)
+        held = cache.pop(sender_id, None)
+        table = self.SQLEvent.__table__
+        with self.session_scope() as session:
+            if held is not None:
+                # The rows held must all still be there, and none may have appeared below the last
+                # one read (a transaction of another process that committed late).
+                still = session.execute(
+                    sa.select(sa.func.count()).where(table.c.sender_id == sender_id, table.c.id <= held.last_id)
+                ).scalar_one()
+                if still != held.rows_read:
+                    held = None
+            held = held or _HeldEvents()
+            rows = session.execute(
+                sa.select(table.c.id, table.c.type_name, table.c.timestamp, table.c.data)
+                .where(table.c.sender_id == sender_id, table.c.id > held.last_id)
+                .order_by(table.c.id)
+            ).all()
+        for row in rows:
+            held.rows.append((row.timestamp, json.loads(row.data)))
+            if row.type_name == SessionStarted.type_name:
+                held.session_start = max(held.session_start or row.timestamp, row.timestamp)
+            held.last_id, held.rows_read = row.id, held.rows_read + 1
+        if held.session_start is not None:
+            held.rows = [(ts, data) for ts, data in held.rows if ts >= held.session_start]
+        if held.rows_read:
+            cache[sender_id] = held
+            while len(cache) > _cache_size():
+                cache.popitem(last=False)
+        return [data for _, data in held.rows]
+
+
+@dataclass
+class _HeldEvents:
+    rows: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
+    last_id: int = 0
+    rows_read: int = 0
+    session_start: float | None = None
+
+
+def _conversation_cache(store: SQLTrackerStore) -> OrderedDict[str, _HeldEvents]:
+    # Set lazily: Rasa builds the store from endpoints.yml by reading __init__'s arguments.
+    if not hasattr(store, "_held"):
+        store._held = OrderedDict()
+    return store._held
+
+
+def _cache_size() -> int:
+    return max(0, int(os.environ.get("TRACKER_CACHE_CONVERSATIONS", "200")))
+
+
+_EVENT_CLASSES: dict[str, type[Event]] = {}
+
+
+def deserialise(events: list[dict[str, Any]]) -> list[Event]:
+    """Rasa's `deserialise_events` with the event classes looked up in a table built once."""
+    if not _EVENT_CLASSES:
+        _EVENT_CLASSES.update((cls.type_name, cls) for cls in reversed(all_subclasses(Event)))
+    out = []
+    for data in events:
+        cls = _EVENT_CLASSES.get(data.get("event"))
+        if cls is None:
+            out.extend(e for e in [Event.from_parameters(data)] if e)  # Rasa's own handling of the odd one
+        else:
+            out.append(cls._from_parameters(data))
+    return [e for e in out if e is not None]

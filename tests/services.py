@@ -13,3 +13,26 @@ def service_unreachable(reason: str) -> NoReturn:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{reason} (CI=true: every service must be reachable)", pytrace=False)
     pytest.skip(reason)
+
+
+PG_SERVER = os.environ.get("TIER0_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def postgresql_unreachable() -> str | None:
+    """Why PG_SERVER cannot be used, or None."""
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_SERVER, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except Exception as exc:  # any reason: skip with it
+        return f"PostgreSQL at {PG_SERVER} is unreachable: {str(exc).strip()[:200]}"
+    return None
+
+
+def require_postgresql() -> str:
+    """PG_SERVER, or the test skips (fails in CI) with the reason."""
+    reason = postgresql_unreachable()
+    if reason:
+        service_unreachable(reason)
+    return PG_SERVER

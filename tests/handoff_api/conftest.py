@@ -29,13 +29,12 @@ from fastapi.testclient import TestClient
 
 from handoff_api.main import create_app
 from handoff_api.settings import Settings
-from tests.services import service_unreachable
+from tests.services import PG_SERVER, postgresql_unreachable, service_unreachable
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = secrets.token_urlsafe(24)
 SESSION_SECRET = secrets.token_urlsafe(24)
 BOT = {"Authorization": f"Bearer {TOKEN}"}
-PG_SERVER = os.environ.get("TIER0_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 STAFF_EMAIL, STAFF_NAME, STAFF_PASSWORD = "agent@nimbus.example", "Avery Agent", "correct horse battery"
 # A Tuesday, 10:00 in Berlin (UTC+1 in November): inside business hours.
 TUESDAY_10_BERLIN = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.timezone.utc)
@@ -63,20 +62,9 @@ class TestDatabase:
             return [tuple(r) for r in conn.execute(sql.replace("?", "%s"), params).fetchall()]
 
 
-def _pg_unreachable() -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_SERVER, connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-    except Exception as exc:  # any reason: skip with it
-        return f"PostgreSQL at {PG_SERVER} is unreachable: {str(exc).strip()[:200]}"
-    return None
-
-
 @pytest.fixture(scope="session")
 def pg_skip_reason() -> str | None:
-    return _pg_unreachable()
+    return postgresql_unreachable()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
