@@ -36,3 +36,17 @@ def require_postgresql() -> str:
     if reason:
         service_unreachable(reason)
     return PG_SERVER
+
+
+REDIS_SERVER = os.environ.get("TIER0_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+def require_redis() -> str:
+    """REDIS_SERVER, or the test skips (fails in CI) with the reason."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_SERVER, socket_connect_timeout=3).ping()
+    except Exception as exc:  # any reason: skip with it
+        service_unreachable(f"Redis at {REDIS_SERVER} is unreachable: {exc}")
+    return REDIS_SERVER

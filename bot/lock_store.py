@@ -1,0 +1,138 @@
+"""A conversation lock on Redis that is safe when several Rasa processes serve one customer.
+
+Rasa Open Source's `RedisLockStore` reads a conversation's ticket lock, changes it in Python and
+writes it back, with no atomic step between: two processes that take a ticket at the same moment
+can both get the same number and answer two messages of one customer at once (RasaHQ/rasa#9213; the
+fix was reverted in #11428). Here every change is one Lua script, which Redis runs atomically:
+
+- a ticket is `INCR` on the conversation's counter, queued in a sorted set with its expiry time
+  (Redis's own clock, so the processes' clocks do not matter);
+- the lowest live ticket holds the lock; a waiting ticket renews its expiry each time it looks, so a
+  process that died while waiting drops out after one lifetime, and a holder that died releases
+  the lock after one lifetime (Rasa's TICKET_LOCK_LIFETIME, 60 s by default);
+- messages of one customer are answered one at a time, in the order their tickets were issued.
+
+When Redis cannot be reached (after the client's retries), `lock` raises Rasa's `LockError` naming
+the store: the turn fails clearly instead of running unlocked. Configured in endpoints.scaled.yml.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis.asyncio as redis
+from rasa.core.lock import TicketLock
+from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
+from rasa.utils.endpoints import EndpointConfig
+
+log = logging.getLogger(__name__)
+
+# KEYS: queue (sorted set of tickets), counter, expiries (hash ticket -> ms). ARGV: lifetime ms.
+_NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "
+_KEEP = "for _, k in ipairs(KEYS) do redis.call('PEXPIRE', k, ARGV[1] * 2) end "
+ISSUE = (
+    _NOW
+    + "local ticket = redis.call('INCR', KEYS[2]) "
+    + "redis.call('ZADD', KEYS[1], ticket, ticket) "
+    + "redis.call('HSET', KEYS[3], ticket, now + ARGV[1]) "
+    + _KEEP
+    + "return ticket"
+)
+# ARGV: lifetime ms, ticket. Returns 0 (holds the lock), the number of tickets ahead, or -1 (this
+# ticket lapsed: it waited longer than a lifetime without looking).
+TRY = (
+    _NOW
+    + "local expiries = redis.call('HGETALL', KEYS[3]) "
+    + "for i = 1, #expiries, 2 do "
+    + "  if tonumber(expiries[i + 1]) <= now then "
+    + "    redis.call('HDEL', KEYS[3], expiries[i]) redis.call('ZREM', KEYS[1], expiries[i]) "
+    + "  end "
+    + "end "
+    + "if not redis.call('HGET', KEYS[3], ARGV[2]) then return -1 end "
+    + "redis.call('HSET', KEYS[3], ARGV[2], now + ARGV[1]) "
+    + _KEEP
+    + "return redis.call('ZRANK', KEYS[1], ARGV[2])"
+)
+RELEASE = "redis.call('ZREM', KEYS[1], ARGV[2]) redis.call('HDEL', KEYS[3], ARGV[2]) return 1"
+
+
+class AtomicRedisLockStore(LockStore):
+    def __init__(self, endpoint_config: EndpointConfig) -> None:
+        url = endpoint_config.url or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+        self.url = url
+        kwargs = endpoint_config.kwargs or {}
+        self.key_prefix = str(kwargs.get("key_prefix") or "tier0:lock:")
+        self.poll_seconds = float(kwargs.get("poll_seconds") or 0.01)
+        self.redis = redis.Redis.from_url(
+            url,
+            socket_timeout=float(kwargs.get("socket_timeout") or 5),
+            socket_connect_timeout=float(kwargs.get("socket_timeout") or 5),
+            # A restart of Redis: wait a little (about 1.5 s in all) before failing the turn.
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), int(kwargs.get("retries") or 5)),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        )
+        self._issue = self.redis.register_script(ISSUE)
+        self._try = self.redis.register_script(TRY)
+        self._release = self.redis.register_script(RELEASE)
+
+    def _keys(self, conversation_id: str) -> list[str]:
+        base = f"{self.key_prefix}{conversation_id}"
+        return [f"{base}:queue", f"{base}:counter", f"{base}:expiries"]
+
+    @asynccontextmanager
+    async def lock(
+        self,
+        conversation_id: str,
+        lock_lifetime: float = LOCK_LIFETIME,
+        wait_time_in_seconds: float = 1,
+    ) -> AsyncIterator[TicketLock]:
+        keys, lifetime_ms = self._keys(conversation_id), int(lock_lifetime * 1000)
+        try:
+            ticket = int(await self._issue(keys=keys, args=[lifetime_ms]))
+        except RedisError as exc:
+            raise LockError(f"Redis lock store at {self.url} is unreachable: {exc}") from exc
+        try:
+            await self._wait_for_turn(conversation_id, keys, lifetime_ms, ticket, lock_lifetime)
+            yield TicketLock(conversation_id)  # Rasa's callers only enter and leave it
+        finally:
+            try:
+                await self._release(keys=keys, args=[lifetime_ms, ticket])
+            except RedisError as exc:  # the ticket lapses after its lifetime
+                log.warning("could not release the lock of %s (%s): it lapses in %s s", conversation_id, exc, lock_lifetime)
+
+    async def _wait_for_turn(
+        self, conversation_id: str, keys: list[str], lifetime_ms: int, ticket: int, lock_lifetime: float
+    ) -> None:
+        # Rasa asks to poll every `wait_time_in_seconds` (1 s); a queued message would wait that
+        # long for nothing, so this polls every `poll_seconds` and gives up after one lifetime.
+        deadline = time.monotonic() + lock_lifetime
+        while True:
+            try:
+                ahead = int(await self._try(keys=keys, args=[lifetime_ms, ticket]))
+            except RedisError as exc:
+                raise LockError(f"Redis lock store at {self.url} is unreachable: {exc}") from exc
+            if ahead == 0:
+                return
+            if ahead < 0 or time.monotonic() > deadline:
+                raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}' in {lock_lifetime} s.")
+            await asyncio.sleep(self.poll_seconds)
+
+    # Rasa's base class reads and writes whole TicketLock objects; nothing here uses them.
+    def get_lock(self, conversation_id: str) -> TicketLock | None:
+        return None
+
+    def delete_lock(self, conversation_id: str) -> None:
+        return None
+
+    def save_lock(self, lock: TicketLock) -> None:
+        return None
