@@ -28,12 +28,12 @@ from contextlib import asynccontextmanager
 import redis.asyncio as redis
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
+from rasa.utils.endpoints import EndpointConfig
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
-from rasa.utils.endpoints import EndpointConfig
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ class AtomicRedisLockStore(LockStore):
             try:
                 await self._release(keys=keys, args=[lifetime_ms, ticket])
             except RedisError as exc:  # the ticket lapses after its lifetime
-                log.warning("could not release the lock of %s (%s): it lapses in %s s", conversation_id, exc, lock_lifetime)
+                log.warning("lock of %s not released (%s): it lapses in %s s", conversation_id, exc, lock_lifetime)
 
     async def _wait_for_turn(
         self, conversation_id: str, keys: list[str], lifetime_ms: int, ticket: int, lock_lifetime: float
