@@ -62,7 +62,9 @@ def leave_flow() -> list[dict[str, Any]]:
     ]
 
 
-def routing_intent(ranking: list[dict[str, Any]], exclude: str | None, sure: bool = False) -> dict[str, Any] | None:
+def routing_intent(
+    ranking: list[dict[str, Any]], exclude: str | None, sure: bool = False
+) -> dict[str, Any] | None:
     """The likeliest problem in an intent ranking, other than the one that turned out wrong.
     `sure`: only a support problem the classifier is fairly sure of (for text that may just as well
     be an answer: "no, it is only the laptop")."""

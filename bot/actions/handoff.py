@@ -116,22 +116,20 @@ def build_ticket(
         )
         if part
     )
-    return fit(
-        {
-            "conversation_id": tracker.sender_id,
-            "reason": reason,
-            "queue": queue,
-            "summary": summary,
-            "customer_email": customer_email(tracker),
-            "transcript": transcript,
-            "slots": slots,
-            "steps_tried": steps_tried(
-                kb_feedback if kb_feedback is not None else tracker.get_slot("kb_feedback") or [],
-                ts_steps if ts_steps is not None else tracker.get_slot("ts_steps_tried") or [],
-            ),
-            "kb_articles": list(tracker.get_slot("kb_articles_shown") or []),
-        }
-    )
+    return fit({
+        "conversation_id": tracker.sender_id,
+        "reason": reason,
+        "queue": queue,
+        "summary": summary,
+        "customer_email": customer_email(tracker),
+        "transcript": transcript,
+        "slots": slots,
+        "steps_tried": steps_tried(
+            kb_feedback if kb_feedback is not None else tracker.get_slot("kb_feedback") or [],
+            ts_steps if ts_steps is not None else tracker.get_slot("ts_steps_tried") or [],
+        ),
+        "kb_articles": list(tracker.get_slot("kb_articles_shown") or []),
+    })
 
 
 async def hand_over(

@@ -60,7 +60,7 @@ def test_answers_change_the_wifi_path() -> None:
 def test_one_phrase_belongs_to_one_option(tmp_path: Path) -> None:
     (tmp_path / "troubleshooting").mkdir()
     bank = (ROOT / "bot/flows/questions.yml").read_text()
-    (tmp_path / "questions.yml").write_text(bank.replace("say: [cable, ethernet", 'say: ["wi fi", cable, ethernet', 1))
+    (tmp_path / "questions.yml").write_text(bank.replace('say: [cable, ethernet', 'say: ["wi fi", cable, ethernet', 1))
     with pytest.raises(FlowError, match="questions.yml.*'wi fi' is said for both"):
         load_flows(tmp_path)
 
