@@ -29,10 +29,11 @@ export PYTHONPATH := $(CURDIR)
 TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py bot/nlu/*.yml)
 KB_INPUTS       := $(shell find kb/articles -name '*.md' 2>/dev/null) $(wildcard kb_index/*.py)
 
-.PHONY: help setup run test lint train index validate report reload inbox analytics eval-conversations bench bench-latency bench-kb bench-nlu bench-nlu-compare bench-handoff bench-redaction lock clean
+.PHONY: help setup run run-scaled test lint train index validate report reload inbox analytics eval-conversations bench bench-latency bench-kb bench-nlu bench-nlu-compare bench-handoff bench-redaction lock clean
 
 help:
 	@echo "make run     set up what is missing, train/index what changed, start the stack"
+	@echo "make run-scaled RASA_REPLICAS=2 ACTION_REPLICAS=2   the same behind HAProxy on PostgreSQL, Redis, RabbitMQ"
 	@echo "make test    set up what is missing and run every test"
 	@echo "make bench   benchmarks: bench-latency, bench-kb, bench-nlu, bench-handoff (figures in bench/results/)"
 	@echo "make eval-conversations   scripted customers over the real stack, tapping and typing -> bench/results/conversations.json"
@@ -67,13 +68,23 @@ $(WIDGET): $(WEB_STAMP) $(WIDGET_SRC)
 	@echo "==> Chat widget (esbuild: web/widget/src -> $@)"
 	@cd web && npm run --silent build
 
+# Debian packages the project needs: installed when missing (as root), else a message saying how.
+define apt_install
+	@echo "==> $(2) (Debian package $(1))"
+	@if [ "$$(id -u)" = 0 ]; then \
+	   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
+	 else echo "$(2) needs it: sudo apt-get install $(1)" >&2; exit 1; fi
+endef
+
 # Browser tests drive Debian's Chromium (never a browser download).
 CHROMIUM ?= /usr/bin/chromium
 $(CHROMIUM):
-	@echo "==> Chromium for the browser tests (Debian package)"
-	@if [ "$$(id -u)" = 0 ]; then \
-	   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	 else echo "The browser tests need Chromium: sudo apt-get install chromium (or set CHROMIUM=/path)" >&2; exit 1; fi
+	$(call apt_install,chromium,Chromium for the browser tests)
+
+# The balancer of the scaled setup.
+HAPROXY ?= /usr/sbin/haproxy
+$(HAPROXY):
+	$(call apt_install,haproxy,HAProxy for the scaled setup)
 
 $(MPNET_ONNX): $(APP_STAMP) requirements/mpnet.lock bot/nlu/mpnet_export.py
 	@$(APP_PY) -m bot.nlu.mpnet_export
@@ -130,8 +141,16 @@ run: setup train index
 	@mkdir -p var
 	@source scripts/stack_env.sh && exec $(APP_VENV)/bin/honcho -f Procfile start
 
-test: setup $(CHROMIUM)
-	@CHROMIUM=$(CHROMIUM) $(APP_PY) -m pytest
+# The same stack scaled out: RASA_REPLICAS Rasa and ACTION_REPLICAS action processes behind HAProxy,
+# on PostgreSQL, Redis and RabbitMQ (their URLs in .env; docs/scaling.md).
+RASA_REPLICAS ?= 2
+ACTION_REPLICAS ?= 2
+run-scaled: setup train index $(HAPROXY)
+	@mkdir -p var
+	@source scripts/stack_env.sh && exec $(APP_PY) -m scaleout run --rasa-replicas $(RASA_REPLICAS) --action-replicas $(ACTION_REPLICAS)
+
+test: setup $(CHROMIUM) $(HAPROXY)
+	@CHROMIUM=$(CHROMIUM) HAPROXY_BIN=$(HAPROXY) $(APP_PY) -m pytest
 
 lint: $(APP_STAMP)
 	@$(APP_VENV)/bin/ruff check .

@@ -7,9 +7,11 @@ fix was reverted in #11428). Here every change is one Lua script, which Redis ru
 
 - a ticket is `INCR` on the conversation's counter, queued in a sorted set with its expiry time
   (Redis's own clock, so the processes' clocks do not matter);
-- the lowest live ticket holds the lock; a waiting ticket renews its expiry each time it looks, so a
-  process that died while waiting drops out after one lifetime, and a holder that died releases
-  the lock after one lifetime (Rasa's TICKET_LOCK_LIFETIME, 60 s by default);
+- the lowest live ticket holds the lock. Every ticket lives `ticket_ttl` seconds (10 by default)
+  unless renewed: a waiting ticket renews itself each time it looks, a holder every third of that
+  from a background task. A process killed in the middle of a turn thus frees its customer's
+  conversation within `ticket_ttl`, not after Rasa's whole lock lifetime (60 s), which here is how
+  long a message may wait for its turn;
 - messages of one customer are answered one at a time, in the order their tickets were issued.
 
 When Redis cannot be reached (after the client's retries), `lock` raises Rasa's `LockError` naming
@@ -37,7 +39,7 @@ from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 
-# KEYS: queue (sorted set of tickets), counter, expiries (hash ticket -> ms). ARGV: lifetime ms.
+# KEYS: queue (sorted set of tickets), counter, expiries (hash ticket -> ms). ARGV: ttl ms.
 _NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "
 _KEEP = "for _, k in ipairs(KEYS) do redis.call('PEXPIRE', k, ARGV[1] * 2) end "
 ISSUE = (
@@ -48,8 +50,8 @@ ISSUE = (
     + _KEEP
     + "return ticket"
 )
-# ARGV: lifetime ms, ticket. Returns 0 (holds the lock), the number of tickets ahead, or -1 (this
-# ticket lapsed: it waited longer than a lifetime without looking).
+# ARGV: ttl ms, ticket. Returns 0 (holds the lock), the number of tickets ahead, or -1 (this
+# ticket lapsed: it was not renewed within its ttl).
 TRY = (
     _NOW
     + "local expiries = redis.call('HGETALL', KEYS[3]) "
@@ -63,6 +65,14 @@ TRY = (
     + _KEEP
     + "return redis.call('ZRANK', KEYS[1], ARGV[2])"
 )
+# ARGV: ttl ms, ticket. 1 if the ticket was still there (and now lives another ttl), else 0.
+RENEW = (
+    _NOW
+    + "if not redis.call('HGET', KEYS[3], ARGV[2]) then return 0 end "
+    + "redis.call('HSET', KEYS[3], ARGV[2], now + ARGV[1]) "
+    + _KEEP
+    + "return 1"
+)
 RELEASE = "redis.call('ZREM', KEYS[1], ARGV[2]) redis.call('HDEL', KEYS[3], ARGV[2]) return 1"
 
 
@@ -73,6 +83,7 @@ class AtomicRedisLockStore(LockStore):
         kwargs = endpoint_config.kwargs or {}
         self.key_prefix = str(kwargs.get("key_prefix") or "tier0:lock:")
         self.poll_seconds = float(kwargs.get("poll_seconds") or 0.01)
+        self.ticket_ttl = float(kwargs.get("ticket_ttl") or 10)
         self.redis = redis.Redis.from_url(
             url,
             socket_timeout=float(kwargs.get("socket_timeout") or 5),
@@ -83,6 +94,7 @@ class AtomicRedisLockStore(LockStore):
         )
         self._issue = self.redis.register_script(ISSUE)
         self._try = self.redis.register_script(TRY)
+        self._renew = self.redis.register_script(RENEW)
         self._release = self.redis.register_script(RELEASE)
 
     def _keys(self, conversation_id: str) -> list[str]:
@@ -96,29 +108,43 @@ class AtomicRedisLockStore(LockStore):
         lock_lifetime: float = LOCK_LIFETIME,
         wait_time_in_seconds: float = 1,
     ) -> AsyncIterator[TicketLock]:
-        keys, lifetime_ms = self._keys(conversation_id), int(lock_lifetime * 1000)
+        keys, ttl_ms = self._keys(conversation_id), int(self.ticket_ttl * 1000)
         try:
-            ticket = int(await self._issue(keys=keys, args=[lifetime_ms]))
+            ticket = int(await self._issue(keys=keys, args=[ttl_ms]))
         except RedisError as exc:
             raise LockError(f"Redis lock store at {self.url} is unreachable: {exc}") from exc
+        keep_alive = None
         try:
-            await self._wait_for_turn(conversation_id, keys, lifetime_ms, ticket, lock_lifetime)
+            await self._wait_for_turn(conversation_id, keys, ttl_ms, ticket, lock_lifetime)
+            keep_alive = asyncio.create_task(self._keep_alive(conversation_id, keys, ttl_ms, ticket))
             yield TicketLock(conversation_id)  # Rasa's callers only enter and leave it
         finally:
+            if keep_alive is not None:
+                keep_alive.cancel()
             try:
-                await self._release(keys=keys, args=[lifetime_ms, ticket])
-            except RedisError as exc:  # the ticket lapses after its lifetime
-                log.warning("lock of %s not released (%s): it lapses in %s s", conversation_id, exc, lock_lifetime)
+                await self._release(keys=keys, args=[ttl_ms, ticket])
+            except RedisError as exc:  # the ticket lapses after its ttl
+                log.warning("lock of %s not released (%s): it lapses in %s s", conversation_id, exc, self.ticket_ttl)
+
+    async def _keep_alive(self, conversation_id: str, keys: list[str], ttl_ms: int, ticket: int) -> None:
+        while True:
+            await asyncio.sleep(self.ticket_ttl / 3)
+            try:
+                if not int(await self._renew(keys=keys, args=[ttl_ms, ticket])):
+                    log.warning("lock of %s lapsed during its turn (the event loop was blocked)", conversation_id)
+                    return
+            except RedisError as exc:
+                log.warning("lock of %s not renewed (%s)", conversation_id, exc)
 
     async def _wait_for_turn(
-        self, conversation_id: str, keys: list[str], lifetime_ms: int, ticket: int, lock_lifetime: float
+        self, conversation_id: str, keys: list[str], ttl_ms: int, ticket: int, lock_lifetime: float
     ) -> None:
         # Rasa asks to poll every `wait_time_in_seconds` (1 s); a queued message would wait that
-        # long for nothing, so this polls every `poll_seconds` and gives up after one lifetime.
+        # long for nothing, so this polls every `poll_seconds` and gives up after `lock_lifetime`.
         deadline = time.monotonic() + lock_lifetime
         while True:
             try:
-                ahead = int(await self._try(keys=keys, args=[lifetime_ms, ticket]))
+                ahead = int(await self._try(keys=keys, args=[ttl_ms, ticket]))
             except RedisError as exc:
                 raise LockError(f"Redis lock store at {self.url} is unreachable: {exc}") from exc
             if ahead == 0:

@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import BotUttered, Event, SessionStarted, SlotSet, UserUttered
-from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.trackers import DialogueStateTracker, TrackerEventDiffEngine
 from rasa.shared.utils.common import all_subclasses
 
 from common.redaction import CODE_SLOT, SEALED_PREFIX, SECRET_SLOTS, redact, redact_json
@@ -71,16 +71,30 @@ def redact_event(event: Event, expecting_code: bool) -> Event:
     return event
 
 
+def redacted_tail(tracker: DialogueStateTracker, first_new: int) -> Iterator[Event]:
+    """The tracker's events from index `first_new` on, masked (a code is expected while the bot
+    asks for one)."""
+    requested = None
+    for index, event in enumerate(tracker.events):
+        if isinstance(event, SlotSet) and event.key == "requested_slot":
+            requested = event.value
+        if index >= first_new:
+            yield redact_event(event, expecting_code=requested == CODE_SLOT)
+
+
 class RedactingSQLTrackerStore(SQLTrackerStore):
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
         new_events = list(super()._additional_events(session, tracker))
-        first_new = len(tracker.events) - len(new_events)
-        requested = None
-        for index, event in enumerate(tracker.events):
-            if isinstance(event, SlotSet) and event.key == "requested_slot":
-                requested = event.value
-            if index >= first_new:
-                yield redact_event(event, expecting_code=requested == CODE_SLOT)
+        return redacted_tail(tracker, len(tracker.events) - len(new_events))
+
+    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        # The event broker (RabbitMQ in the scaled setup) gets the same masked events as the table.
+        if self.event_broker is None:
+            return
+        old = await self.retrieve(tracker.sender_id)
+        new_events = TrackerEventDiffEngine.event_difference(old, tracker)
+        masked = list(redacted_tail(tracker, len(tracker.events) - len(new_events)))
+        await self._stream_new_events(self.event_broker, masked, tracker.sender_id)
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
         if fetch_events_from_all_sessions:

@@ -50,3 +50,19 @@ def require_redis() -> str:
     except Exception as exc:  # any reason: skip with it
         service_unreachable(f"Redis at {REDIS_SERVER} is unreachable: {exc}")
     return REDIS_SERVER
+
+
+RABBITMQ_SERVER = os.environ.get("TIER0_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672/%2F")
+
+
+def require_rabbitmq() -> str:
+    """RABBITMQ_SERVER, or the test skips (fails in CI) with the reason."""
+    import pika
+
+    parameters = pika.URLParameters(RABBITMQ_SERVER)
+    parameters.connection_attempts, parameters.socket_timeout = 1, 3
+    try:
+        pika.BlockingConnection(parameters).close()
+    except Exception as exc:  # any reason: skip with it
+        service_unreachable(f"RabbitMQ at {RABBITMQ_SERVER} is unreachable: {exc!r}")
+    return RABBITMQ_SERVER

@@ -217,17 +217,13 @@ def wait_ready(stack: Stack, name: str, url: str, timeout: float) -> None:
     raise RuntimeError(f"{name} not ready after {timeout:.0f}s:\n{stack.log(name)[-4000:]}")
 
 
-@contextmanager
-def running_stack(model: Path, kb_index: Path, extra_env: dict[str, str] | None = None):
-    """All three processes on free ports with their own databases in a temporary folder."""
-    model, kb_index = model.resolve(), kb_index.resolve()  # the processes run in a temporary folder
-    workdir = Path(tempfile.mkdtemp(prefix="tier0-stack-"))
-    ports = {name: free_port() for name in ("rasa", "actions", "handoff", "host_site")}
+def stack_env(workdir: Path, ports: dict[str, int], token: str, kb_index: Path) -> dict[str, str]:
+    """What the processes of a test stack read: its ports (`rasa`, `actions`, `handoff`,
+    `host_site`: the front doors), its databases and folders in `workdir`, fresh secrets."""
     # Browsers may reach Rasa from the help site (the handoff service) and from the tests' own
     # stand-in for a customer's website (tests/e2e/test_widget.py's HostSite on this port).
     origins = [f"http://127.0.0.1:{ports['handoff']}", f"http://127.0.0.1:{ports['host_site']}"]
-    token = secrets.token_urlsafe(24)
-    env = (
+    return (
         base_env()
         | {
             "RASA_HOST": "127.0.0.1",
@@ -255,8 +251,17 @@ def running_stack(model: Path, kb_index: Path, extra_env: dict[str, str] | None 
             "ACTION_SERVER_TOKEN": secrets.token_urlsafe(24),
             "SLOT_SEAL_SECRET": secrets.token_urlsafe(24),
         }
-        | (extra_env or {})
     )
+
+
+@contextmanager
+def running_stack(model: Path, kb_index: Path, extra_env: dict[str, str] | None = None):
+    """All three processes on free ports with their own databases in a temporary folder."""
+    model, kb_index = model.resolve(), kb_index.resolve()  # the processes run in a temporary folder
+    workdir = Path(tempfile.mkdtemp(prefix="tier0-stack-"))
+    ports = {name: free_port() for name in ("rasa", "actions", "handoff", "host_site")}
+    token = secrets.token_urlsafe(24)
+    env = stack_env(workdir, ports, token, kb_index) | (extra_env or {})
     stack = Stack(
         workdir,
         f"http://127.0.0.1:{ports['rasa']}",
@@ -295,7 +300,7 @@ def running_stack(model: Path, kb_index: Path, extra_env: dict[str, str] | None 
             "--endpoints",
             str(ROOT / "endpoints.yml"),
             "--cors",
-            *origins,
+            *env["RASA_CORS_ORIGINS"].split(),
             "--enable-api",
             # One argument: a random token may start with "-", which argparse would take for an option.
             f"--auth-token={env['RASA_API_TOKEN']}",

@@ -18,8 +18,8 @@ from rasa.utils.endpoints import EndpointConfig
 from bot.lock_store import AtomicRedisLockStore
 
 
-def store(url: str) -> AtomicRedisLockStore:
-    return AtomicRedisLockStore(EndpointConfig(url=url, retries=1, socket_timeout=1))
+def store(url: str, ticket_ttl: float = 10) -> AtomicRedisLockStore:
+    return AtomicRedisLockStore(EndpointConfig(url=url, retries=1, socket_timeout=1, ticket_ttl=ticket_ttl))
 
 
 async def contend(url: str, conversation_id: str, workers: int) -> None:
@@ -54,17 +54,19 @@ async def in_order(url: str) -> None:
     print("in order")
 
 
-async def hold_forever(url: str, conversation_id: str, lifetime: float) -> None:
-    async with store(url).lock(conversation_id, lock_lifetime=lifetime):
+async def hold_forever(url: str, conversation_id: str, ttl: float) -> None:
+    async with store(url, ttl).lock(conversation_id):
         print("holding", flush=True)
         await asyncio.sleep(3600)
 
 
-async def after_dead_holder(url: str, conversation_id: str, lifetime: float) -> None:
+async def after_holder(url: str, conversation_id: str, ttl: float, at_least: float) -> None:
+    """Waits for the lock another process holds: not before `at_least` seconds, and within the
+    ticket ttl once that process is gone."""
     start = time.monotonic()
-    async with store(url).lock(conversation_id, lock_lifetime=30):
+    async with store(url, ttl).lock(conversation_id, lock_lifetime=60):
         waited = time.monotonic() - start
-    assert waited < lifetime + 2, waited
+    assert at_least <= waited < at_least + ttl + 2, waited
     print(f"acquired after {waited:.1f} s")
 
 
@@ -83,7 +85,7 @@ if __name__ == "__main__":
         "contend": lambda: contend(url, rest[0], int(rest[1])),
         "in_order": lambda: in_order(url),
         "hold_forever": lambda: hold_forever(url, rest[0], float(rest[1])),
-        "after_dead_holder": lambda: after_dead_holder(url, rest[0], float(rest[1])),
+        "after_holder": lambda: after_holder(url, rest[0], float(rest[1]), float(rest[2])),
         "unreachable": lambda: unreachable(url),
     }
     asyncio.run(cases[case]())

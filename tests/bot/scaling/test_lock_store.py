@@ -43,14 +43,16 @@ def test_turns_enter_in_the_order_they_arrived() -> None:
     assert "in order" in finish(start(require_redis(), "in_order"))
 
 
-def test_a_killed_holder_frees_the_lock_after_its_lifetime() -> None:
+def test_a_live_holder_keeps_the_lock_past_its_ticket_ttl_and_a_killed_one_frees_it_within_it() -> None:
     url, conversation_id = require_redis(), f"dead-{uuid.uuid4().hex}"
-    holder = start(url, "hold_forever", conversation_id, "2")
+    holder = start(url, "hold_forever", conversation_id, "1")
     assert holder.stdout.readline().strip() == "holding"
+    # The holder renews its 1 s ticket: the waiter is still waiting 2 s on (4 s minus its start-up).
+    waiter = start(url, "after_holder", conversation_id, "1", "2")
+    time.sleep(4)
     holder.kill()  # like kill -9 of a Rasa replica in the middle of a turn
     holder.wait()
-    out = finish(start(url, "after_dead_holder", conversation_id, "2"))
-    assert "acquired after" in out
+    assert "acquired after" in finish(waiter)
 
 
 def test_without_redis_a_turn_fails_with_an_error_naming_the_store() -> None:
