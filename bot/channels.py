@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import unicodedata
@@ -28,9 +29,12 @@ import yaml
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.lock_store import LockError
 from sanic import Request, response
 
 from common.rate_limits import DEFAULT_URL, LimiterUnavailableError, RateLimiter
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_MESSAGE_CHARS = 2000
 TOO_LONG = (
@@ -38,6 +42,12 @@ TOO_LONG = (
     "part, or I can pass it to a person."
 )
 TOO_FAST = "You're sending messages faster than I can read them. Please wait a moment, then go on."
+# The conversation lock could not be had (its store is down, or an earlier turn never ended): the
+# turn does not run, so the customer's message is not lost in a half-done turn.
+NOT_NOW = (
+    "Sorry, I can't answer right now: part of our service is briefly unavailable. "
+    "Please send your message again in a minute."
+)
 TALK_TO_PERSON = {"title": "Talk to a person", "payload": "/request_human"}
 CLIENT = "tier0_client"
 # Metadata a client may send: the widget's title of a tapped button.
@@ -136,7 +146,12 @@ def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
         if too_fast(message):
             await message.output_channel.send_text_message(message.sender_id, TOO_FAST)
             return None
-        return await on_new_message(message)
+        try:
+            return await on_new_message(message)
+        except LockError as exc:
+            log.error("conversation %s not answered: %s", message.sender_id, exc)
+            await message.output_channel.send_text_message(message.sender_id, NOT_NOW)
+            return None
 
     return handle
 

@@ -5,7 +5,6 @@ every handoff worker at once."""
 from __future__ import annotations
 
 import concurrent.futures
-import re
 import threading
 import time
 import uuid
@@ -13,6 +12,7 @@ import uuid
 import httpx
 import psycopg
 
+from tests.handoff_api.conftest import ticket_body
 from tests.scaleout.conftest import ScaledStack
 from tests.services import PG_SERVER
 
@@ -128,7 +128,8 @@ def test_a_killed_replica_is_routed_around_conversations_keep_their_state_and_it
     while time.monotonic() < deadline:
         status = scaled.supervisorctl("status", "rasa-1")
         pid_now = scaled.supervisorctl("pid", "rasa-1")
-        if "RUNNING" in status and pid_now != pid_before and scaled.servers()[("rasa_http", "rasa-1")]["status"] == "UP":
+        up = scaled.servers()[("rasa_http", "rasa-1")]["status"] == "UP"
+        if "RUNNING" in status and pid_now != pid_before and up:
             break
         time.sleep(2)
     else:
@@ -140,3 +141,80 @@ def subprocess_kill(pid: int) -> None:
     import signal
 
     os.kill(pid, signal.SIGKILL)
+
+
+def events_copied(scaled: ScaledStack, conversation_id: str) -> int:
+    """Events of the conversation in the event consumer's table."""
+    url = PG_SERVER.rsplit("/", 1)[0] + "/" + scaled.events_db
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT count(*) FROM events WHERE sender_id = %s", (conversation_id,)).fetchone()[0]
+
+
+def wait_for(condition, timeout: float, what: str) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout:.0f} s: {what}")
+        time.sleep(0.5)
+
+
+def test_without_redis_a_turn_fails_clearly_and_the_conversation_goes_on_intact_when_it_is_back(
+    scaled: ScaledStack,
+) -> None:
+    c = f"redis-{uuid.uuid4().hex[:8]}"
+    assert scaled.say(c, "my printer shows offline").status_code == 200
+    scaled.redis.cut()
+    try:
+        started = time.monotonic()
+        failed = scaled.say(c, "windows", timeout=60)
+        # The customer is told, and the turn did not run without its lock.
+        assert "can't answer right now" in " ".join(m.get("text", "") for m in failed.json()), failed.text
+        assert time.monotonic() - started < 20
+    finally:
+        scaled.redis.restore()
+    wait_for(lambda: scaled.say(c, "windows").status_code == 200, 30, "a turn answered once Redis is back")
+    tracker = scaled.tracker(c)
+    assert tracker["slots"]["os"] == "Windows"
+    assert turns_are_whole(tracker)
+    assert user_texts(tracker) == ["my printer shows offline", "windows"]
+
+
+def test_without_rabbitmq_turns_are_answered_and_their_events_arrive_when_it_is_back(scaled: ScaledStack) -> None:
+    c = f"broker-{uuid.uuid4().hex[:8]}"
+    assert scaled.say(c, "hello").status_code == 200
+    wait_for(lambda: events_copied(scaled, c) == len(scaled.tracker(c)["events"]), 30, "events copied")
+    scaled.rabbitmq.cut()
+    try:
+        for text in ("my printer shows offline", "windows", "wi-fi"):
+            assert scaled.say(c, text).status_code == 200  # the bot does not need the broker to answer
+        assert events_copied(scaled, c) < len(scaled.tracker(c)["events"])  # held back meanwhile
+    finally:
+        scaled.rabbitmq.restore()
+    # Rasa's pika broker keeps what it could not publish and sends it on reconnecting.
+    everything = len(scaled.tracker(c)["events"])
+    wait_for(lambda: events_copied(scaled, c) >= everything, 90, "the held-back events copied")
+
+
+def test_tickets_made_at_once_through_every_handoff_worker_are_neither_lost_nor_doubled(scaled: ScaledStack) -> None:
+    run = uuid.uuid4().hex[:6]
+    bot = {"Authorization": f"Bearer {scaled.env['HANDOFF_BOT_TOKEN']}"}
+
+    def create(n: int) -> httpx.Response:
+        # 30 escalations, and the same escalation retried 10 times (one Idempotency-Key)
+        key = f"{run}-{n}" if n < 30 else f"{run}-retried"
+        body = ticket_body(conversation_id=f"workers-{run}-{min(n, 30)}")
+        return httpx.post(
+            f"{scaled.handoff_url}/api/tickets", json=body, headers=bot | {"Idempotency-Key": key}, timeout=60
+        )
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        replies = list(pool.map(create, range(40)))
+    assert {r.status_code for r in replies} == {201}, {r.status_code: r.text[:200] for r in replies}
+    ids = [r.json()["id"] for r in replies]
+    assert len(set(ids[:30])) == 30 and len(set(ids[30:])) == 1 and ids[30] not in ids[:30]
+    url = PG_SERVER.rsplit("/", 1)[0] + "/" + scaled.events_db
+    with psycopg.connect(url) as conn:
+        stored = conn.execute(
+            "SELECT count(*) FROM tickets WHERE conversation_id LIKE %s", (f"workers-{run}-%",)
+        ).fetchone()[0]
+    assert stored == 31
