@@ -3,7 +3,6 @@ HAProxy configuration HAProxy accepts for any number of replicas."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -11,10 +10,9 @@ import pytest
 
 from scaleout.haproxy import render
 from scaleout.settings import ScaledSettings
+from tests.scaled_stack import HAPROXY
 from tests.services import service_unreachable
 from tests.stack import APP_PY, ROOT, base_env, free_port
-
-HAPROXY = os.environ.get("HAPROXY_BIN", "/usr/sbin/haproxy")
 
 
 def check(**env: str) -> subprocess.CompletedProcess:

@@ -13,7 +13,7 @@ import httpx
 import psycopg
 
 from tests.handoff_api.conftest import ticket_body
-from tests.scaleout.conftest import ScaledStack
+from tests.scaled_stack import ScaledStack
 from tests.services import PG_SERVER
 
 
@@ -150,11 +150,11 @@ def events_copied(scaled: ScaledStack, conversation_id: str) -> int:
         return conn.execute("SELECT count(*) FROM events WHERE sender_id = %s", (conversation_id,)).fetchone()[0]
 
 
-def wait_for(condition, timeout: float, what: str) -> None:  # noqa: ANN001
+def wait_for(condition, timeout: float, what: str, state=lambda: "") -> None:  # noqa: ANN001
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout:.0f} s: {what}")
+            raise AssertionError(f"not within {timeout:.0f} s: {what} {state()}")
         time.sleep(0.5)
 
 
@@ -182,7 +182,10 @@ def test_without_redis_a_turn_fails_clearly_and_the_conversation_goes_on_intact_
 def test_without_rabbitmq_turns_are_answered_and_their_events_arrive_when_it_is_back(scaled: ScaledStack) -> None:
     c = f"broker-{uuid.uuid4().hex[:8]}"
     assert scaled.say(c, "hello").status_code == 200
-    wait_for(lambda: events_copied(scaled, c) == len(scaled.tracker(c)["events"]), 30, "events copied")
+    def counts() -> str:
+        return f"(copied {events_copied(scaled, c)} of {len(scaled.tracker(c)['events'])})"
+
+    wait_for(lambda: events_copied(scaled, c) >= len(scaled.tracker(c)["events"]), 60, "events copied", counts)
     scaled.rabbitmq.cut()
     try:
         for text in ("my printer shows offline", "windows", "wi-fi"):
@@ -192,7 +195,7 @@ def test_without_rabbitmq_turns_are_answered_and_their_events_arrive_when_it_is_
         scaled.rabbitmq.restore()
     # Rasa's pika broker keeps what it could not publish and sends it on reconnecting.
     everything = len(scaled.tracker(c)["events"])
-    wait_for(lambda: events_copied(scaled, c) >= everything, 90, "the held-back events copied")
+    wait_for(lambda: events_copied(scaled, c) >= everything, 90, "the held-back events copied", counts)
 
 
 def test_tickets_made_at_once_through_every_handoff_worker_are_neither_lost_nor_doubled(scaled: ScaledStack) -> None:
