@@ -29,7 +29,7 @@ export PYTHONPATH := $(CURDIR)
 TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py bot/nlu/*.yml)
 KB_INPUTS       := $(shell find kb/articles -name '*.md' 2>/dev/null) $(wildcard kb_index/*.py)
 
-.PHONY: help setup run run-scaled test lint train index validate report reload inbox analytics eval-conversations bench bench-latency bench-kb bench-nlu bench-nlu-compare bench-handoff bench-redaction lock clean
+.PHONY: help setup run run-scaled test lint train index validate report reload inbox analytics eval-conversations bench bench-latency bench-kb bench-nlu bench-nlu-compare bench-handoff bench-redaction bench-load bench-profile lock clean
 
 help:
 	@echo "make run     set up what is missing, train/index what changed, start the stack"
@@ -156,7 +156,7 @@ lint: $(APP_STAMP)
 	@$(APP_VENV)/bin/ruff check .
 	@$(APP_VENV)/bin/lint-imports
 
-bench: bench-latency bench-kb bench-nlu bench-handoff bench-redaction eval-conversations
+bench: bench-latency bench-profile bench-kb bench-nlu bench-handoff bench-redaction bench-load eval-conversations
 
 # Every scripted customer of tests/conversations/ (taps, then types) over the REST channel of a
 # freshly started stack with the trained model: deflection, escalations, false success claims,
@@ -168,6 +168,16 @@ bench-latency: setup train index
 	@OMP_NUM_THREADS=1 $(APP_PY) -m bench.latency
 
 # Retrieval quality and speed on our KB and on ../shared/datasets (StackFAQ, E-Manual QA).
+# Where a turn's CPU goes (py-spy on the running Rasa and action server): small talk, a flow step,
+# a KB answer, a handoff -> bench/results/profile.json.
+bench-profile: setup train index
+	@OMP_NUM_THREADS=1 $(APP_PY) -m bench.profile
+
+# Scripted customers at 20 and 50 at once: make run's stack against the scaled setup with one and
+# two replicas (needs PostgreSQL, Redis, RabbitMQ) -> bench/results/load.json and load.svg.
+bench-load: setup $(HAPROXY)
+	@$(APP_PY) -m bench.load
+
 bench-kb: setup
 	@OMP_NUM_THREADS=1 $(APP_PY) -m bench.kb
 	@OMP_NUM_THREADS=1 $(APP_PY) -m bench.kb_scale

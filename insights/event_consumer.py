@@ -6,8 +6,8 @@ them into a table of the same shape as Rasa's tracker store, in its own database
 pages and `python -m insights` read that copy (their TRACKER_DB_URL names it) instead of scanning
 the tables the Rasa processes write to on every turn.
 
-Delivery is at least once: a message is acknowledged after its row is committed, so a consumer that
-dies in between writes that event again when it restarts. When RabbitMQ is away the consumer waits
+Delivery is at least once: messages are acknowledged after their rows are committed, so a consumer
+that dies in between writes those events again when it restarts. When RabbitMQ is away the consumer waits
 and reconnects (tenacity); the Rasa processes keep answering and hold their unpublished events in
 memory until the broker is back (Rasa's pika broker).
 
@@ -44,8 +44,10 @@ class ConsumerSettings(BaseSettings):
     rabbitmq_queue: str = "tier0_events"
     # Where the copy goes: the database the staff pages read as TRACKER_DB_URL in the scaled setup.
     events_db_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-    # Unacknowledged messages RabbitMQ hands out at once.
+    # Unacknowledged messages RabbitMQ hands out at once (also the largest batch written at once).
     events_prefetch: int = 200
+    # A batch is written once no new event came for this long.
+    events_flush_seconds: float = 0.05
 
 
 def row(body: bytes) -> dict[str, Any]:
@@ -71,7 +73,9 @@ def declare(channel: Any, settings: ConsumerSettings) -> None:
 
 
 def consume(settings: ConsumerSettings, engine: Engine) -> None:
-    """Reads until stopped; raises on a lost connection (the caller reconnects)."""
+    """Reads until stopped; raises on a lost connection (the caller reconnects). What has arrived is
+    written in one transaction and acknowledged together: a batch when events keep coming, a
+    single event within `events_flush_seconds` when they trickle in."""
     connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
     try:
         channel = connection.channel()
@@ -79,16 +83,24 @@ def consume(settings: ConsumerSettings, engine: Engine) -> None:
         channel.basic_qos(prefetch_count=settings.events_prefetch)
         log.info("copying events from queue %s into %s", settings.rabbitmq_queue, engine.url.render_as_string())
         print("event consumer ready", flush=True)
-        for method, _properties, body in channel.consume(settings.rabbitmq_queue):
-            try:
-                values = row(body)
-            except (ValueError, KeyError, AttributeError) as exc:
-                log.warning("dropped a message that is no Rasa event (%s): %.200r", exc, body)
-                channel.basic_nack(method.delivery_tag, requeue=False)
-                continue
-            with engine.begin() as db:
-                db.execute(EVENTS.insert(), values)
-            channel.basic_ack(method.delivery_tag)
+        batch: list[dict[str, Any]] = []
+        last_tag = None
+        messages = channel.consume(settings.rabbitmq_queue, inactivity_timeout=settings.events_flush_seconds)
+        for method, _properties, body in messages:
+            if method is not None:
+                try:
+                    batch.append(row(body))
+                    last_tag = method.delivery_tag
+                except (ValueError, KeyError, AttributeError) as exc:
+                    log.warning("dropped a message that is no Rasa event (%s): %.200r", exc, body)
+                    channel.basic_nack(method.delivery_tag, requeue=False)
+                if len(batch) < settings.events_prefetch:
+                    continue
+            if batch:
+                with engine.begin() as db:
+                    db.execute(EVENTS.insert(), batch)
+                channel.basic_ack(last_tag, multiple=True)
+                batch = []
     finally:
         if connection.is_open:
             connection.close()
