@@ -76,12 +76,13 @@ ACTION_PARTS = [
 
 def classify(frames: list[str], process: str = "rasa") -> tuple[str, str]:
     if process == "actions":
-        module = next((f for f in frames if "bot/actions/" in f), None)
-        if module is None:
-            return "HTTP server and the rest", ""
-        phase = "bot/actions/" + module.split("bot/actions/")[1].split(":")[0].rstrip(")")
+        # The action's own module: the outermost one below the server's dispatch; work handed to a
+        # thread (the KB search) has none of those frames and is named by what it does.
+        module = next((f for f in frames if "bot/actions/" in f and "bot/actions/server.py" not in f), None)
         part = next((name for f in reversed(frames) for pattern, name in ACTION_PARTS if pattern in f), "")
-        return phase, part
+        if module is None:
+            return (f"worker threads: {part}", "") if part else ("HTTP server and the rest", "")
+        return "bot/actions/" + module.split("bot/actions/")[1].split(":")[0].rstrip(")"), part
     phase = next((name for pattern, name in PHASES for f in frames if pattern in f), "HTTP server and the rest")
     component = ""
     if phase in ("NLU pipeline", "policies (next action)"):
@@ -100,6 +101,8 @@ def read_samples(path: Path, process: str) -> Counter:
 
 
 def record(pid: int, out: Path) -> subprocess.Popen:
+    # py-spy pauses the process for each sample (its --nonblocking mode takes an event loop waiting
+    # for work for busy), so the totals include its overhead: read the shares.
     command = [str(PY_SPY), "record", "--pid", str(pid), "--rate", str(RATE_HZ), "--format", "raw"]
     command += ["--output", str(out)]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -173,7 +176,7 @@ def main() -> int:
     result = {
         "benchmark": "turn_profile",
         "machine": {"cpus": os.cpu_count()},
-        "sampler": f"py-spy {RATE_HZ} Hz, CPU samples only (waiting is not counted)",
+        "sampler": f"py-spy {RATE_HZ} Hz, CPU samples only (waiting is not counted); totals include its pauses",
         "model": str(args.model.relative_to(ROOT) if args.model.is_relative_to(ROOT) else args.model),
         "rows": rows,
     }

@@ -30,6 +30,8 @@ def test_an_action_server_sample_is_split_by_action_module() -> None:
     frames = ["run (rasa_sdk/executor.py:1)", "run (bot/actions/kb.py:40)", "search (kb_index/search.py:9)"]
     assert classify(frames, "actions") == ("bot/actions/kb.py", "KB search")
     assert classify(["run (sanic/app.py:1)"], "actions") == ("HTTP server and the rest", "")
+    thread = ["_bootstrap (threading.py:1)", "search (kb_index/search.py:9)", "_encode (common/onnx_encoder.py:3)"]
+    assert classify(thread, "actions") == ("worker threads: KB query embedding", "")
 
 
 def test_each_load_conversation_opens_with_its_own_unseen_message() -> None:

@@ -14,7 +14,7 @@ from tests.stack import RASA_PY, ROOT, base_env, free_port
 
 def start(*args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [str(RASA_PY), "-m", "tests.bot.scaling.lock_check", *args],
+        [str(RASA_PY), "-m", "tests.bot.lock_store.lock_check", *args],
         cwd=ROOT,
         env=base_env(),
         stdout=subprocess.PIPE,

@@ -1,6 +1,6 @@
-"""Run by tests/bot/scaling/test_lock_store.py in Rasa's environment, against a real Redis.
+"""Run by tests/bot/lock_store/test_lock_store.py in Rasa's environment, against a real Redis.
 
-python -m tests.bot.scaling.lock_check REDIS_URL CASE
+python -m tests.bot.lock_store.lock_check REDIS_URL CASE
 """
 
 from __future__ import annotations
