@@ -91,6 +91,9 @@ class AtomicRedisLockStore(LockStore):
             # A restart of Redis: wait a little (about 1.5 s in all) before failing the turn.
             retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), int(kwargs.get("retries") or 5)),
             retry_on_error=[RedisConnectionError, RedisTimeoutError],
+            # After Redis was away, the pooled connections are dead: one idle this long is checked
+            # with a PING (and replaced) before it carries a lock operation.
+            health_check_interval=float(kwargs.get("health_check_interval") or 1),
         )
         self._issue = self.redis.register_script(ISSUE)
         self._try = self.redis.register_script(TRY)

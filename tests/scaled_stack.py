@@ -49,6 +49,20 @@ class ScaledStack:
     def handoff_url(self) -> str:
         return f"http://127.0.0.1:{self.env['HANDOFF_PORT']}"
 
+    @property
+    def bot_token(self) -> str:
+        return self.env["HANDOFF_BOT_TOKEN"]
+
+    @property
+    def outbox(self) -> Path:
+        return Path(self.env["MAIL_OUTBOX_DIR"])
+
+    def reset_limits(self) -> None:
+        """Forget the rate-limit counts of earlier conversations (in Redis here)."""
+        from common.rate_limits import RateLimiter
+
+        RateLimiter.from_url(self.env["REDIS_URL"]).reset()
+
     def supervisorctl(self, *args: str) -> str:
         conf = self.workdir / "run/supervisord.conf"
         result = subprocess.run(

@@ -20,6 +20,7 @@ from bench.conversations.report import summarise, table
 from bench.conversations.runner import Runner, World
 from bot.actions.flow_content import load_flows
 from kb_index.loading import load_articles
+from tests.scaled_stack import running_scaled_stack
 from tests.stack import ROOT, built_test_index, running_stack
 
 RESULTS = ROOT / "bench/results/conversations.json"
@@ -33,10 +34,12 @@ def sample(customers: list, n: int) -> list:
     return [customers[int(i * step)] for i in range(n)]
 
 
-def evaluate(customers: list, modes: list[str], model: Path, verbose: bool = False) -> dict:
+def evaluate(customers: list, modes: list[str], model: Path, verbose: bool = False, scaled: bool = False) -> dict:
     results: dict[str, dict] = {}
     outcomes: dict[str, list] = {}
-    with running_stack(model, built_test_index()) as stack:
+    # The scaled setup runs the test model (tests/scaled_stack.py); compare it with --model of that.
+    stack_cm = running_scaled_stack(2, 2) if scaled else running_stack(model, built_test_index())
+    with stack_cm as stack:
         world = World(
             stack.rasa_url,
             stack.handoff_url,
@@ -69,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--transcripts", type=Path, help="also write every conversation to this JSON file")
     parser.add_argument("--check", action="store_true", help="only check the customer files, run nothing")
+    parser.add_argument(
+        "--scaled", action="store_true", help="through HAProxy to 2 Rasa and 2 action replicas (make run-scaled)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
 
@@ -85,17 +91,20 @@ def main(argv: list[str] | None = None) -> int:
     customers = sample(customers, args.sample)
     modes = ["tap", "typed"] if args.mode == "both" else [args.mode]
     started = time.monotonic()
-    run = evaluate(customers, modes, args.model, args.verbose)
+    run = evaluate(customers, modes, args.model, args.verbose, args.scaled)
     figures = {
         "what": "scripted customers over the REST channel of the real stack (tests/conversations/)",
         "customers_dir": str(
             args.customers.relative_to(ROOT) if args.customers.is_relative_to(ROOT) else args.customers
         ),
-        "model": args.model.name,
+        "model": "the test model (scaled setup)" if args.scaled else args.model.name,
+        "stack": "scaled: HAProxy, 2 Rasa + 2 action replicas" if args.scaled else "embedded (make run)",
         "machine": platform.platform(),
         "seconds": round(time.monotonic() - started, 1),
         **run["results"],
     }
+    if args.scaled and args.out == RESULTS:
+        args.out = RESULTS.with_name("conversations_scaled.json")
     if args.out and not args.only and not args.sample:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(figures, indent=2) + "\n")

@@ -17,6 +17,11 @@ from tests.scaled_stack import ScaledStack
 from tests.services import PG_SERVER
 
 
+def answered(reply: httpx.Response) -> bool:
+    """A real answer: not an error, and not the "can't answer right now" of a turn that could not run."""
+    return reply.status_code == 200 and "can't answer right now" not in reply.text
+
+
 def user_texts(tracker: dict) -> list[str]:
     return [e["text"] for e in tracker["events"] if e["event"] == "user"]
 
@@ -172,7 +177,8 @@ def test_without_redis_a_turn_fails_clearly_and_the_conversation_goes_on_intact_
         assert time.monotonic() - started < 20
     finally:
         scaled.redis.restore()
-    wait_for(lambda: scaled.say(c, "windows").status_code == 200, 30, "a turn answered once Redis is back")
+    # The first turn after the outage is answered: no stale connection left to fail it.
+    assert answered(scaled.say(c, "windows"))
     tracker = scaled.tracker(c)
     assert tracker["slots"]["os"] == "Windows"
     assert turns_are_whole(tracker)
@@ -181,7 +187,7 @@ def test_without_redis_a_turn_fails_clearly_and_the_conversation_goes_on_intact_
 
 def test_without_rabbitmq_turns_are_answered_and_their_events_arrive_when_it_is_back(scaled: ScaledStack) -> None:
     c = f"broker-{uuid.uuid4().hex[:8]}"
-    assert scaled.say(c, "hello").status_code == 200
+    assert answered(scaled.say(c, "hello"))
     def counts() -> str:
         return f"(copied {events_copied(scaled, c)} of {len(scaled.tracker(c)['events'])})"
 
@@ -189,7 +195,7 @@ def test_without_rabbitmq_turns_are_answered_and_their_events_arrive_when_it_is_
     scaled.rabbitmq.cut()
     try:
         for text in ("my printer shows offline", "windows", "wi-fi"):
-            assert scaled.say(c, text).status_code == 200  # the bot does not need the broker to answer
+            assert answered(scaled.say(c, text))  # the bot does not need the broker to answer
         assert events_copied(scaled, c) < len(scaled.tracker(c)["events"])  # held back meanwhile
     finally:
         scaled.rabbitmq.restore()

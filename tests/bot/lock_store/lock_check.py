@@ -44,7 +44,7 @@ async def in_order(url: str) -> None:
     locks, conversation_id, entered = store(url), f"order-{uuid.uuid4().hex}", []
 
     async def turn(n: int) -> None:
-        await asyncio.sleep(n * 0.005)  # tickets issued in this order
+        await asyncio.sleep(n * 0.025)  # tickets issued in this order
         async with locks.lock(conversation_id):
             entered.append(n)
             await asyncio.sleep(0.02)
