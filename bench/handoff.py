@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.stack import ROOT, free_port
+from tests.stack import ROOT, free_port, stop_process
 
 RESULTS = ROOT / "bench/results"
 PG_SERVER = os.environ.get("TIER0_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -112,11 +112,7 @@ def server(database_url: str, workdir: Path):
             time.sleep(0.2)
         yield url, log
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 async def run_level(url: str, concurrency: int, requests: int, offset: int) -> dict:

@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import BotUttered, Event, SessionStarted, SlotSet, UserUttered
-from rasa.shared.core.trackers import DialogueStateTracker, TrackerEventDiffEngine
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 
 from common.redaction import CODE_SLOT, SEALED_PREFIX, SECRET_SLOTS, redact, redact_json
@@ -91,9 +91,9 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         # The event broker (RabbitMQ in the scaled setup) gets the same masked events as the table.
         if self.event_broker is None:
             return
-        old = await self.retrieve(tracker.sender_id)
-        new_events = TrackerEventDiffEngine.event_difference(old, tracker)
-        masked = list(redacted_tail(tracker, len(tracker.events) - len(new_events)))
+        # What is stored already, from the rows this process holds (no second tracker replay).
+        stored = len(self._latest_session_events(tracker.sender_id))
+        masked = list(redacted_tail(tracker, stored))
         await self._stream_new_events(self.event_broker, masked, tracker.sender_id)
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
@@ -125,12 +125,14 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                 .where(table.c.sender_id == sender_id, table.c.id > held.last_id)
                 .order_by(table.c.id)
             ).all()
+        new_session = False
         for row in rows:
-            held.rows.append((row.timestamp, json.loads(row.data)))
-            if row.type_name == SessionStarted.type_name:
-                held.session_start = max(held.session_start or row.timestamp, row.timestamp)
+            if held.session_start is None or row.timestamp >= held.session_start:
+                held.rows.append((row.timestamp, json.loads(row.data)))
+            if row.type_name == SessionStarted.type_name and row.timestamp >= (held.session_start or row.timestamp):
+                held.session_start, new_session = row.timestamp, True
             held.last_id, held.rows_read = row.id, held.rows_read + 1
-        if held.session_start is not None:
+        if new_session:  # the rows before it belong to an earlier session
             held.rows = [(ts, data) for ts, data in held.rows if ts >= held.session_start]
         if held.rows_read:
             cache[sender_id] = held
@@ -168,8 +170,8 @@ def deserialise(events: list[dict[str, Any]]) -> list[Event]:
     out = []
     for data in events:
         cls = _EVENT_CLASSES.get(data.get("event"))
-        if cls is None:
-            out.extend(e for e in [Event.from_parameters(data)] if e)  # Rasa's own handling of the odd one
-        else:
-            out.append(cls._from_parameters(data))
-    return [e for e in out if e is not None]
+        # An unknown type goes through Rasa's own handling (a default class, or nothing).
+        event = cls._from_parameters(data) if cls else Event.from_parameters(data)
+        if event is not None:
+            out.append(event)
+    return out

@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import httpx
 from sqlalchemy.engine import make_url
 
+from common.readiness import wait_until_answering
 from scaleout import haproxy, supervisor
 from scaleout.preflight import missing_services
 from scaleout.settings import PROJECT_DIR, ScaledSettings
@@ -69,20 +69,15 @@ def readiness_urls(settings: ScaledSettings) -> dict[str, str]:
 
 
 def wait_ready(settings: ScaledSettings, supervisord: subprocess.Popen) -> float:
-    started, pending = time.monotonic(), readiness_urls(settings)
-    while pending:
+    started = time.monotonic()
+
+    def still_starting(pending: dict[str, str]) -> None:
         if supervisord.poll() is not None:
             raise SystemExit(f"supervisord exited ({supervisord.returncode}); see {settings.run_dir() / 'logs'}")
         if time.monotonic() - started > settings.scaled_start_timeout:
             raise SystemExit(f"not up after {settings.scaled_start_timeout:.0f} s: {', '.join(pending)}")
-        for name, url in list(pending.items()):
-            try:
-                if httpx.get(url, timeout=2).status_code == 200:
-                    del pending[name]
-            except httpx.HTTPError:
-                pass
-        time.sleep(0.5)
-    return time.monotonic() - started
+
+    return wait_until_answering(readiness_urls(settings), still_starting)
 
 
 def run(settings: ScaledSettings, model: Path) -> int:

@@ -8,9 +8,8 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import time
 
-import httpx
+from common.readiness import wait_until_answering
 
 
 def main() -> int:
@@ -19,19 +18,9 @@ def main() -> int:
     actions = f"http://{os.environ['ACTION_HOST']}:{os.environ['ACTION_PORT']}"
     site = f"http://{os.environ['HANDOFF_HOST']}:{os.environ['HANDOFF_PORT']}"
     checks = {"Rasa server": f"{rasa}/", "action server": f"{actions}/health", "handoff API": f"{site}/readyz"}
-    started = time.monotonic()
-    pending = dict(checks)
-    while pending:
-        for name, url in list(pending.items()):
-            try:
-                if httpx.get(url, timeout=2).status_code == 200:
-                    del pending[name]
-            except httpx.HTTPError:
-                pass
-        if pending:
-            time.sleep(0.5)
+    waited = wait_until_answering(checks)
     print(
-        f"\nTier0 is up after {time.monotonic() - started:.0f} s:\n"
+        f"\nTier0 is up after {waited:.0f} s:\n"
         f"  Demo help site with the chat:  {site}/\n"
         f"  Widget script for any page:    {site}/widget/tier0-widget.js (docs/widget.md)\n"
         f"  Staff pages (ticket queue):    {site}/staff/login\n"

@@ -21,7 +21,16 @@ from urllib.parse import urlsplit
 import httpx
 
 from tests.services import PG_SERVER, RABBITMQ_SERVER, REDIS_SERVER
-from tests.stack import APP_PY, ROOT, built_test_index, free_port, stack_env, trained_test_model
+from tests.stack import (
+    APP_PY,
+    ROOT,
+    built_test_index,
+    conversation_tracker,
+    free_port,
+    stack_env,
+    stop_process,
+    trained_test_model,
+)
 from tests.tcp_proxy import TcpProxy
 
 HAPROXY = os.environ.get("HAPROXY_BIN", "/usr/sbin/haproxy")
@@ -84,13 +93,7 @@ class ScaledStack:
         )
 
     def tracker(self, conversation_id: str) -> dict:
-        r = httpx.get(
-            f"{self.rasa_url}/conversations/{conversation_id}/tracker",
-            params={"token": self.env["RASA_API_TOKEN"]},
-            timeout=30,
-        )
-        r.raise_for_status()
-        return r.json()
+        return conversation_tracker(self, conversation_id)
 
 
 def _consecutive_free_ports(count: int) -> int:
@@ -185,11 +188,7 @@ def running_scaled_stack(
             time.sleep(1)
         yield stack
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process, timeout=60)
         redis_proxy.close()
         rabbit_proxy.close()
         _remove_broker_objects(exchange, queue)

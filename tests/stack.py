@@ -169,12 +169,29 @@ class Stack:
 
     def stop(self, name: str) -> None:
         proc = self.processes.pop(name, None)
-        if proc and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        if proc:
+            stop_process(proc)
+
+
+def conversation_tracker(stack: Any, conversation_id: str) -> dict:
+    """The conversation's tracker from Rasa's HTTP API (any stack with `rasa_url` and `env`)."""
+    r = httpx.get(
+        f"{stack.rasa_url}/conversations/{conversation_id}/tracker",
+        params={"token": stack.env["RASA_API_TOKEN"]},
+        timeout=30,
+    )
+    r.raise_for_status()
+    return r.json()
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 20) -> None:
+    """Terminate, and kill what does not stop within `timeout` seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 READY_PATHS = {"handoff": ("/readyz", 60), "actions": ("/health", 120), "rasa": ("/", 240)}

@@ -14,25 +14,14 @@ import time
 import uuid
 from pathlib import Path
 
-import httpx
 import pytest
 
 from authoring.reload import RasaAPI, ReloadError, model_id, reload_model
-from tests.stack import ROOT
+from tests.stack import ROOT, conversation_tracker
 
 pytestmark = pytest.mark.e2e
 
 BACKGROUND = ("hello", "how do I share a file with a colleague", "thanks")
-
-
-def tracker(stack, sender: str) -> dict:
-    r = httpx.get(
-        f"{stack.rasa_url}/conversations/{sender}/tracker",
-        params={"token": stack.env["RASA_API_TOKEN"]},
-        timeout=30,
-    )
-    r.raise_for_status()
-    return r.json()
 
 
 class Chatter:
@@ -90,7 +79,7 @@ def test_a_new_model_is_taken_up_without_dropping_conversations(stack, tmp_path:
     replies = stack.say(customer, "my wifi keeps dropping every evening on my laptop, windows 11")
     question = replies[-1]
     assert question.get("buttons"), replies
-    before = tracker(stack, customer)
+    before = conversation_tracker(stack, customer)
     assert before["active_loop"]["name"] == "diagnosis_form"
     asked = before["slots"]["requested_slot"]
     assert asked and before["slots"]["device"] and before["slots"]["os"]
@@ -125,13 +114,13 @@ def test_a_new_model_is_taken_up_without_dropping_conversations(stack, tmp_path:
         assert status["model_file"] == retrained.name and status["model_id"] == model_id(retrained)
 
         # The first customer is still at the same question, with what they said kept...
-        after = tracker(stack, customer)
+        after = conversation_tracker(stack, customer)
         assert after["active_loop"]["name"] == "diagnosis_form"
         assert after["slots"] == before["slots"] and after["slots"]["requested_slot"] == asked
         # ...and answering it moves the diagnosis on, served by the new model.
         replies = stack.say(customer, question["buttons"][0]["payload"])
         assert replies, "no answer after the reload"
-        moved = tracker(stack, customer)
+        moved = conversation_tracker(stack, customer)
         assert moved["slots"][asked] is not None and moved["slots"]["requested_slot"] != asked
     finally:
         reload_model(api, running)  # the session's other tests expect the model they started with

@@ -15,7 +15,7 @@ import pytest
 import socketio
 import yaml
 
-from tests.stack import ROOT
+from tests.stack import ROOT, conversation_tracker
 
 pytestmark = pytest.mark.e2e
 
@@ -75,11 +75,7 @@ def every_slot_payloads() -> list[str]:
 
 
 def tracker_slots(stack, sender: str) -> dict:
-    r = httpx.get(
-        f"{stack.rasa_url}/conversations/{sender}/tracker", params={"token": stack.env["RASA_API_TOKEN"]}, timeout=30
-    )
-    r.raise_for_status()
-    return r.json()["slots"]
+    return conversation_tracker(stack, sender)["slots"]
 
 
 def post(stack, sender: str, text: str) -> httpx.Response:
