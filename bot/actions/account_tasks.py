@@ -17,6 +17,7 @@ from accounts.backend import AccountError, PlanInfo
 from bot.actions.asking import confirm
 from bot.actions.dialogue import TALK_TO_PERSON, YES_NO
 from bot.actions.handoff import get_outbox, hand_over
+from bot.actions.http_client import shared_client
 from bot.actions.licensing import move_license
 from bot.actions.settings import get_settings
 from bot.actions.verification import FAILED, LIMITED, LOCKED, verified_here
@@ -89,12 +90,12 @@ async def ticket_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> l
         dispatcher.utter_message(text=f"Your request {ticket_id} became ticket {escalation.ticket_id}.")
         ticket_id = escalation.ticket_id
     try:
-        async with httpx.AsyncClient(timeout=settings.handoff_timeout_seconds) as client:
-            response = await client.post(
-                f"{settings.handoff_api_url}/api/tickets/{ticket_id}/status-lookup",
-                json={"email": tracker.get_slot("verified_email")},
-                headers={"Authorization": f"Bearer {settings.handoff_bot_token}"},
-            )
+        response = await shared_client().post(
+            f"{settings.handoff_api_url}/api/tickets/{ticket_id}/status-lookup",
+            json={"email": tracker.get_slot("verified_email")},
+            headers={"Authorization": f"Bearer {settings.handoff_bot_token}"},
+            timeout=settings.handoff_timeout_seconds,
+        )
     except httpx.HTTPError as exc:
         log.error("ticket lookup failed: %s", exc)
         dispatcher.utter_message(text="I can't reach our ticket system right now. Please try again in a few minutes.")

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from bot.actions.http_client import shared_client
 from bot.actions.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -19,12 +20,12 @@ async def parse(text: str) -> dict[str, Any] | None:
     not reachable or refuses (the caller then falls back on the whole message's ranking)."""
     settings = get_settings()
     try:
-        async with httpx.AsyncClient(timeout=settings.rasa_parse_timeout_seconds) as client:
-            response = await client.post(
-                f"{settings.rasa_url}/model/parse",
-                params={"token": settings.rasa_api_token} if settings.rasa_api_token else None,
-                json={"text": text},
-            )
+        response = await shared_client().post(
+            f"{settings.rasa_url}/model/parse",
+            params={"token": settings.rasa_api_token} if settings.rasa_api_token else None,
+            json={"text": text},
+            timeout=settings.rasa_parse_timeout_seconds,
+        )
     except httpx.HTTPError as exc:
         log.warning("Rasa /model/parse unreachable (%s): routing on the whole message", exc)
         return None
