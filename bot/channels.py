@@ -26,12 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
-from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from rasa.core.lock_store import LockError
 from sanic import Request, response
 
+from common.event_metadata import AGENT, NOTICE
 from common.rate_limits import DEFAULT_URL, LimiterUnavailableError, RateLimiter
 
 log = logging.getLogger(__name__)
@@ -206,12 +207,33 @@ class GuardedRestInput(RestInput):
         return webhook
 
 
+class SocketIOOutputWithAgents(SocketIOOutput):
+    """Rasa's socket.io output, except that a message an agent wrote (a live takeover: a `bot` event
+    with the agent in its metadata) reaches the widget with its author, as `bot_uttered`
+    {"text", "metadata": {"agent": {"name", "initial"}, "notice"?}}."""
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        agent = kwargs.get(AGENT)
+        if not isinstance(agent, dict):
+            await super().send_text_message(recipient_id, text, **kwargs)
+            return
+        metadata = {AGENT: agent} | ({NOTICE: kwargs[NOTICE]} if kwargs.get(NOTICE) else {})
+        # One bubble, as the agent wrote it (Rasa splits a bot's text at blank lines).
+        await self._send_message(recipient_id, {"text": text, "metadata": metadata})
+
+
 class GuardedSocketIOInput(SocketIOInput):
     """Rasa's socket.io channel (same path and events) with the message checked first."""
 
     @classmethod
     def name(cls) -> str:
         return "socketio"
+
+    def get_output_channel(self) -> OutputChannel | None:
+        """For messages sent through Rasa's HTTP API (`output_channel=socketio`): an agent's."""
+        if self.sio is None:
+            return super().get_output_channel()
+        return SocketIOOutputWithAgents(self.sio, self.bot_message_evt)
 
     def blueprint(self, on_new_message: OnNewMessage):  # noqa: ANN201 - a Sanic Blueprint
         webhook = super().blueprint(guarded(on_new_message))

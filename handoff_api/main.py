@@ -30,7 +30,16 @@ from handoff_api.kb_drafts import check_drafts_dir
 from handoff_api.login_throttle import LoginThrottle
 from handoff_api.migrate import upgrade_to_head
 from handoff_api.page_helpers import LoginRequired
-from handoff_api.routes import demo_account, health, help_site, insights, staff, tickets
+from handoff_api.routes import (
+    demo_account,
+    health,
+    help_site,
+    insights,
+    staff,
+    staff_takeover,
+    takeover,
+    tickets,
+)
 from handoff_api.settings import Settings, get_settings
 from handoff_api.webhooks import WebhookWorker
 from insights.service import Insights
@@ -174,7 +183,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         log.warning("The chat widget is not built (%s is missing): run `make setup`", settings.widget_dir)
     app.include_router(health.router)
     app.include_router(tickets.router)
+    app.include_router(takeover.router)
     app.include_router(staff.router)
+    app.include_router(staff_takeover.router)
     app.include_router(insights.router)
     app.include_router(help_site.router)
     app.include_router(demo_account.router)

@@ -88,6 +88,12 @@ class Ticket(Base):
     request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Live takeover: the agent (staff email and display name) who holds the chat, the bot paused.
+    held_by: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    held_by_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    held_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The last tracker-store event copied into the transcript (turns after the ticket was made).
+    synced_event_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     turns: Mapped[list[TranscriptTurn]] = relationship(
         back_populates="ticket", order_by="TranscriptTurn.seq", cascade="all, delete-orphan"
@@ -103,7 +109,8 @@ class TranscriptTurn(Base):
     ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     time: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    sender: Mapped[str] = mapped_column(String(16))  # customer | bot
+    sender: Mapped[str] = mapped_column(String(16))  # customer | bot | agent
+    author: Mapped[str | None] = mapped_column(String(200), nullable=True)  # an agent's display name
     text: Mapped[str] = mapped_column(Text, default="")
     intent: Mapped[str | None] = mapped_column(String(64), nullable=True)
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)

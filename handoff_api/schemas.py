@@ -66,6 +66,9 @@ class TicketCreate(BaseModel):
 class TurnOut(TurnIn):
     model_config = ConfigDict(from_attributes=True)
     seq: int
+    # "agent": a person wrote it in a live takeover; `author` is their display name.
+    sender: Literal["customer", "bot", "agent"]
+    author: str | None = None
 
 
 class NoteOut(BaseModel):
@@ -122,6 +125,42 @@ class TicketOut(TicketSummary):
 class TicketDetail(TicketOut):
     notes: list[NoteOut]
     audit: list[AuditOut]
+    # Live takeover: who holds the chat (the bot is paused meanwhile), since when.
+    held_by: str | None = None
+    held_by_name: str | None = None
+    held_since: dt.datetime | None = None
+
+
+class TakeoverRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # Another agent holds the chat: take it from them (they are told on their page).
+    force: bool = False
+
+
+class AgentMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: Text = Field(min_length=1, max_length=limits.MAX_TURN_CHARS)
+
+    @model_validator(mode="after")
+    def _not_blank(self) -> AgentMessage:
+        if not self.text.strip():
+            raise ValueError("text is blank")
+        return self
+
+
+class AgentMessageOut(BaseModel):
+    ticket_id: str
+    conversation_id: str
+    author: str
+    text: str
+    sent_at: dt.datetime
+
+
+class ReleaseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # Close: the ticket is resolved and the customer is told the chat has ended (the bot still
+    # answers if they write again).
+    resolve: bool = False
 
 
 class TicketPage(BaseModel):

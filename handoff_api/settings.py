@@ -89,6 +89,15 @@ class Settings(InsightsSettings):
     # How often the delivery worker looks for due deliveries (it is also woken on every new event).
     webhook_poll_seconds: float = 2.0
 
+    # --- live takeover: an agent joins the customer's chat (docs/takeover.md) ---
+    # Where this service reaches the Rasa server's HTTP API (the balancer in the scaled setup) and
+    # the token that API takes (RASA_API_TOKEN, shared with Rasa's --auth-token).
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_api_token: str = ""
+    rasa_timeout_seconds: float = 10.0
+    # How the customer sees an agent: "Ana from Nimbus support has joined".
+    support_team_name: str = "Nimbus support"
+
     # --- pages ---
     # Where the widget on the demo page connects (the Rasa server's socket.io channel).
     rasa_public_url: str = "http://127.0.0.1:5005"

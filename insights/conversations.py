@@ -135,7 +135,7 @@ def _intent(data: dict[str, Any]) -> tuple[str | None, float | None, list[tuple[
     return intent.get("name"), (float(confidence) if confidence is not None else None), ranking[:3]
 
 
-def _customer_text(data: dict[str, Any]) -> tuple[str, bool]:
+def customer_text(data: dict[str, Any]) -> tuple[str, bool]:
     """What the customer sent, and whether it was a tap: a tapped button shows as its title (the
     widget sends it as metadata), a bare "/intent" payload as itself."""
     text = str(data.get("text") or "")
@@ -195,7 +195,7 @@ class _Fold:
         if intent in _CONTROL_INTENTS:
             return
         self._release()
-        text, tapped = _customer_text(event.data)
+        text, tapped = customer_text(event.data)
         turn = Turn(event.id, event.time, "customer", text, intent, confidence, ranking, tapped=tapped)
         if self.c.started_at is None:
             self.c.started_at = event.time

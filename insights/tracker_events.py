@@ -78,9 +78,11 @@ def read_events(
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
     conversation_ids: Iterable[str] | None = None,
+    after_id: int | None = None,
 ) -> list[TrackerEvent]:
-    """Events with start <= timestamp < end (either may be open), optionally of some conversations only,
-    ordered by conversation and then by the order Rasa stored them (the id)."""
+    """Events with start <= timestamp < end (either may be open), optionally of some conversations only
+    and stored after the event `after_id`, ordered by conversation and then by the order Rasa stored
+    them (the id)."""
     if not inspect(engine).has_table("events"):
         raise StoreUnavailable(f"{engine.url.render_as_string(hide_password=True)} has no `events` table")
     query = select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.data)
@@ -90,6 +92,8 @@ def read_events(
         query = query.where(EVENTS.c.timestamp < end.timestamp())
     if conversation_ids is not None:
         query = query.where(EVENTS.c.sender_id.in_(list(conversation_ids)))
+    if after_id is not None:
+        query = query.where(EVENTS.c.id > after_id)
     query = query.order_by(EVENTS.c.sender_id, EVENTS.c.id)
     with engine.connect() as conn:
         return [event for row in conn.execute(query) if (event := _decode(row)) is not None]

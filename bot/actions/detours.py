@@ -13,7 +13,6 @@ from rasa_sdk.events import ActionExecuted, SlotSet, UserUttered
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.asking import OPEN_QUESTION
-from bot.actions.dialogue import ROUTED_AGAIN
 from bot.actions.flow_content import flow_book
 from bot.actions.interruptions import SUPPORT_INTENTS
 from bot.actions.kb import answer_with, best_article, quote_of
@@ -21,6 +20,7 @@ from bot.actions.nlu_client import parse
 from bot.actions.settings import get_settings
 from bot.actions.understanding.signals import wants_information
 from bot.actions.widget_payloads import widget_payload
+from common.event_metadata import ROUTED_AGAIN
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,6 @@ from bot.actions.flow_content import Wording
 # While a form asks for something, these intents are not answers: rules handle them instead
 # (hand over, apologise, change the wording) and the form continues or stops.
 INTERRUPTIONS = frozenset({"request_human", "complain", "explain_simpler"})
-# Metadata of a message the bot routes again on the customer's behalf (bot/actions/detours.py): the
-# customer typed it once, so transcripts and figures leave the copy out.
-ROUTED_AGAIN = "tier0_routed_again"
 TALK_TO_PERSON = {"title": "Talk to a person", "payload": "/request_human"}
 PERSON_OR_NOT = [{"title": "Yes, a person please", "payload": "/affirm"}, {"title": "No, thanks", "payload": "/deny"}]
 YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]

@@ -7,7 +7,7 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-from bot.actions.dialogue import ROUTED_AGAIN
+from common.event_metadata import ROUTED_AGAIN
 from common.redaction import CODE_SLOT, redact
 
 

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from handoff_api import kb_drafts
+from handoff_api import kb_drafts, takeover
 from handoff_api.deps import (
     DbDep,
     SessionDep,
@@ -27,7 +27,7 @@ from handoff_api.login_throttle import TooManyAttempts, client_address
 from handoff_api.models import PRIORITIES, QUEUES, STATUSES, StaffUser
 from handoff_api.page_helpers import flash, render, safe_next, see_other, staff_or_login
 from handoff_api.schemas import NoteCreate, Reason, TicketUpdate
-from handoff_api.ticket_store import TicketFilters, UnknownAssignee, add_note, get_ticket, list_tickets, update_ticket
+from handoff_api.ticket_store import TicketFilters, UnknownAssignee, add_note, list_tickets, update_ticket
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -156,9 +156,10 @@ def queue_page(
 
 # --- one ticket ------------------------------------------------------------------
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
-def ticket_page(ticket_id: str, request: Request, session: SessionDep) -> Response:
+def ticket_page(ticket_id: str, request: Request, session: SessionDep, db: DbDep) -> Response:
     user = staff_or_login(request, session)
-    ticket = get_ticket(session, ticket_id)
+    # With the turns the conversation gained since the ticket was made (a live takeover, a hand-back).
+    ticket = takeover.refreshed(db, request.app.state.insights, ticket_id)
     if ticket is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no ticket {ticket_id}")
     staff = session.scalars(select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.name)).all()

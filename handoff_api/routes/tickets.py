@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
 
-from handoff_api import kb_drafts
+from handoff_api import kb_drafts, takeover
 from handoff_api.deps import BotDep, BotOrStaffDep, DbDep, SessionDep, SettingsDep, StaffDep
 from handoff_api.models import Note, Ticket
 from handoff_api.schemas import (
@@ -133,9 +133,11 @@ def get_tickets(
 
 
 @router.get("/{ticket_id}", response_model=TicketDetail)
-def read_ticket(ticket_id: str, _who: BotOrStaffDep, session: SessionDep) -> Ticket:
-    """The whole ticket with transcript, notes and audit trail (bot token or staff)."""
-    ticket = get_ticket(session, ticket_id)
+def read_ticket(ticket_id: str, request: Request, _who: BotOrStaffDep, db: DbDep) -> Ticket:
+    """The whole ticket with transcript, notes and audit trail (bot token or staff). The transcript
+    goes on after the ticket was made: the customer's messages, an agent's, the bot's after the
+    hand-back, each with who wrote it."""
+    ticket = takeover.refreshed(db, request.app.state.insights, ticket_id)
     if ticket is None:
         raise _not_found(ticket_id)
     return ticket

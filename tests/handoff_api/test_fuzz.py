@@ -16,11 +16,24 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation.modes import GenerationMode
 
-from tests.handoff_api.conftest import BOT, TestDatabase, add_staff, basic, start_server, ticket_body
+from tests.handoff_api.conftest import BOT, TestDatabase, add_staff, basic, free_port, start_server, ticket_body
 
 # Operations the bot calls; everything else is fuzzed with staff credentials.
 BOT_OPERATIONS = {("POST", "/api/tickets"), ("POST", "/api/tickets/{ticket_id}/status-lookup")}
 EXAMPLES_PER_OPERATION = 50
+# The live takeover's operations reach the Rasa server, which this test does not start: for them
+# the documented 503 of a chat service that is down ("nothing changed") is the right answer.
+NEEDS_RASA = {
+    ("POST", "/api/tickets/{ticket_id}/takeover"),
+    ("POST", "/api/tickets/{ticket_id}/messages"),
+    ("POST", "/api/tickets/{ticket_id}/release"),
+}
+
+
+def no_server_error_but_rasa_away(ctx, response, case):  # noqa: ANN001, ANN201 - a schemathesis check
+    if response.status_code == 503 and "the chat service" in response.text and "nothing changed" in response.text:
+        return None
+    return not_a_server_error(ctx, response, case)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +54,8 @@ def fuzz_server(tmp_path_factory, pg_skip_reason: str | None):
             conn.execute(f'CREATE SCHEMA "{schema_name}"')
         url = PG_SERVER.replace("postgresql://", "postgresql+psycopg://") + f"?options=-csearch_path%3D{schema_name}"
         database = TestDatabase("postgresql", url, schema_name)
-    server = start_server(database.url, workdir)
+    # No Rasa behind it, whatever else runs on this machine (a `make run` on port 5005).
+    server = start_server(database.url, workdir, {"RASA_URL": f"http://127.0.0.1:{free_port()}"})
     add_staff(database.url)
     ticket = httpx.post(f"{server.url}/api/tickets", json=ticket_body(), headers=BOT, timeout=30).json()
     yield server, ticket["id"]
@@ -62,6 +76,9 @@ def strategy(operation, ticket_id: str):
 
 
 def fuzz(operation, headers: dict[str, str], ticket_id: str, seen: Counter) -> None:
+    rasa_away = (operation.method.upper(), operation.path) in NEEDS_RASA
+    check = no_server_error_but_rasa_away if rasa_away else not_a_server_error
+
     @given(case=strategy(operation, ticket_id))
     @settings(
         max_examples=EXAMPLES_PER_OPERATION,
@@ -71,7 +88,7 @@ def fuzz(operation, headers: dict[str, str], ticket_id: str, seen: Counter) -> N
         database=None,
     )
     def no_server_error(case) -> None:
-        response = case.call_and_validate(headers=headers, checks=[not_a_server_error], timeout=30)
+        response = case.call_and_validate(headers=headers, checks=[check], timeout=30)
         seen[response.status_code] += 1
 
     no_server_error()

@@ -7,13 +7,28 @@ export const NOT_SENT = "Not sent yet: will send when reconnected";
 
 export function renderMessage(message, onReply) {
   const bot = message.from === "bot";
+  const agent = bot ? message.agent : null;
+  if (agent && message.notice) {
+    // "Ana from Nimbus support has joined the chat.": a line about the chat, not a bubble.
+    return h("p", { class: "t0-notice", "data-id": message.id, role: "status", text: message.text || "" });
+  }
   const body = h("div", { class: "t0-text" });
-  if (bot) body.append(renderMarkdown(message.text || ""));
+  // An agent's words are shown as they typed them: text, never Markdown or links they did not mean.
+  if (bot && !agent) body.append(renderMarkdown(message.text || ""));
   else body.textContent = message.shown ?? message.text; // customer text is only ever text
+  const kind = agent ? "t0-bot t0-agent" : bot ? "t0-bot" : "t0-user";
   const el = h(
     "div",
-    { class: `t0-msg ${bot ? "t0-bot" : "t0-user"}`, "data-id": message.id },
-    hidden(bot ? "Assistant: " : "You: "),
+    { class: `t0-msg ${kind}`, "data-id": message.id },
+    agent
+      ? h(
+          "div",
+          { class: "t0-author" },
+          h("span", { class: "t0-avatar", "aria-hidden": "true", text: agent.initial }),
+          h("span", { class: "t0-author-name", text: agent.name }),
+          hidden(": "),
+        )
+      : hidden(bot ? "Assistant: " : "You: "),
     message.text || !bot ? body : null,
   );
   if (bot && message.buttons && message.buttons.length) {

@@ -20,6 +20,17 @@ const COUNTER_FROM = 0.8; // the character counter appears at 80% of maxLength
 const UNREACHABLE = "The assistant can't be reached right now. Retrying automatically…";
 const BACK = "Connected again.";
 
+const MAX_AGENT_NAME = 80;
+
+// The agent of a message written by a person ({name, initial}), or null; never trusted as markup.
+function agentOf(metadata) {
+  const agent = metadata && typeof metadata === "object" ? metadata.agent : null;
+  if (!agent || typeof agent !== "object" || typeof agent.name !== "string" || !agent.name.trim()) return null;
+  const name = agent.name.trim().slice(0, MAX_AGENT_NAME);
+  const initial = typeof agent.initial === "string" && agent.initial.trim() ? agent.initial.trim()[0] : name[0];
+  return { name, initial: initial.toUpperCase() };
+}
+
 let ids = 0;
 const newId = () => `m${Date.now().toString(36)}${(ids++).toString(36)}`;
 
@@ -293,6 +304,13 @@ export class Widget {
     if (!text && !buttons.length) return; // images, attachments, other payloads: not shown
     const message = { id: newId(), from: "bot", text };
     if (buttons.length) message.buttons = buttons;
+    const agent = agentOf(data.metadata);
+    if (agent) {
+      // A person from the support team wrote it (they joined the chat); a notice is about the chat.
+      message.agent = agent;
+      const notice = data.metadata.notice;
+      if (notice === "joined" || notice === "released" || notice === "closed") message.notice = notice;
+    }
     this.state.messages.push(message);
     this.appendMessage(message);
     this.save();

@@ -1,0 +1,192 @@
+"""Live takeover: an agent joins a ticket's chat, writes to the customer as themselves, and hands
+the chat back to the bot (or closes it). The bot is paused and resumed through Rasa
+(handoff_api/rasa_conversation.py); the ticket records who holds the chat, and its transcript
+gains every turn written since it was made (handoff_api/live_transcript.py).
+
+Every change first asks Rasa, then commits: if Rasa cannot be reached, nothing changes here and
+the caller is told (the customer's chat and the ticket never disagree about who is answering)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from common.event_metadata import NOTICE
+from handoff_api import audit, rasa_conversation
+from handoff_api.db import Database
+from handoff_api.live_transcript import sync_turns
+from handoff_api.models import StaffUser, Ticket, utcnow
+from handoff_api.settings import Settings
+from handoff_api.ticket_store import TICKET_ID, get_ticket
+from insights.service import Insights
+
+# The bot stops answering an agent's chat, and a closed ticket's chat is over.
+JOINABLE = ("new", "open", "pending_customer", "resolved")
+
+
+class TicketNotFound(LookupError):
+    pass
+
+
+@dataclass
+class HeldByOther(RuntimeError):
+    """Another agent holds the chat; joining needs `force`."""
+
+    name: str
+    email: str
+    since: dt.datetime | None
+
+    def __str__(self) -> str:
+        since = f" since {self.since:%H:%M} UTC" if self.since else ""
+        return f"{self.name} ({self.email}) holds this chat{since}; take it over explicitly (force) to join"
+
+
+class NotHolder(RuntimeError):
+    """Only the agent who holds the chat writes in it or hands it back."""
+
+
+class NotJoinable(RuntimeError):
+    pass
+
+
+def first_name(name: str) -> str:
+    return name.split()[0] if name.strip() else "An agent"
+
+
+def _locked(session: Session, ticket_id: str) -> Ticket:
+    """The ticket, its row locked for this transaction (PostgreSQL; SQLite's write sessions are
+    exclusive already)."""
+    ticket_id = ticket_id.strip().upper()
+    ticket = None
+    if TICKET_ID.fullmatch(ticket_id):
+        query = (
+            select(Ticket)
+            .where(Ticket.id == ticket_id)
+            .options(selectinload(Ticket.turns), selectinload(Ticket.notes), selectinload(Ticket.audit))
+            .with_for_update(of=Ticket)
+        )
+        ticket = session.scalars(query).first()
+    if ticket is None:
+        raise TicketNotFound(ticket_id)
+    return ticket
+
+
+def _change_status(ticket: Ticket, actor: str, new: str) -> None:
+    if ticket.status != new:
+        audit.record(ticket, actor, "status_changed", field="status", old=ticket.status, new=new)
+        ticket.status = new
+
+
+def join(db: Database, settings: Settings, insights: Insights, ticket_id: str, agent: StaffUser, force: bool) -> Ticket:
+    """`agent` holds the chat and the bot is paused; the customer reads that they joined."""
+    with db.write_session() as session:
+        ticket = _locked(session, ticket_id)
+        if ticket.status not in JOINABLE:
+            raise NotJoinable(f"ticket {ticket.id} is {ticket.status}: its chat is over")
+        if ticket.held_by == agent.email:
+            return ticket  # already theirs: no second "has joined"
+        if ticket.held_by and not force:
+            raise HeldByOther(ticket.held_by_name or ticket.held_by, ticket.held_by, ticket.held_since)
+        events = [] if ticket.held_by else [{"event": "pause"}]
+        joined = f"{first_name(agent.name)} from {settings.support_team_name} has joined the chat."
+        metadata = rasa_conversation.agent_metadata(agent.name) | {NOTICE: "joined"}
+        events.append(rasa_conversation.bot_event(joined, metadata))
+        rasa_conversation.append_events(settings, ticket.conversation_id, events)
+        previous = ticket.held_by
+        ticket.held_by, ticket.held_by_name, ticket.held_since = agent.email, agent.name, utcnow()
+        action = "takeover_forced" if previous else "taken_over"
+        audit.record(ticket, agent.email, action, old=previous, new=agent.email)
+        if ticket.assignee != agent.email:
+            old = ticket.assignee
+            audit.record(ticket, agent.email, "assignee_changed", field="assignee", old=old, new=agent.email)
+            ticket.assignee = agent.email
+        _change_status(ticket, agent.email, "open")
+        ticket.updated_at = utcnow()
+        sync_turns(session, insights, ticket)
+        session.commit()
+        return ticket
+
+
+def say(db: Database, settings: Settings, insights: Insights, ticket_id: str, agent: StaffUser, text: str) -> Ticket:
+    """The agent's message, sent to the customer and kept in the conversation and on the ticket."""
+    with db.write_session() as session:
+        ticket = _locked(session, ticket_id)
+        if ticket.held_by != agent.email:
+            raise NotHolder(_not_holder(ticket))
+        event = rasa_conversation.bot_event(text, rasa_conversation.agent_metadata(agent.name))
+        rasa_conversation.append_events(settings, ticket.conversation_id, [event])
+        ticket.updated_at = utcnow()
+        sync_turns(session, insights, ticket)
+        session.commit()
+        return ticket
+
+
+def release(
+    db: Database, settings: Settings, insights: Insights, ticket_id: str, agent: StaffUser, resolve: bool
+) -> Ticket:
+    """The bot answers again; the customer is told so (or, closing, that the chat has ended and
+    the ticket is resolved)."""
+    with db.write_session() as session:
+        ticket = _locked(session, ticket_id)
+        if ticket.held_by != agent.email:
+            raise NotHolder(_not_holder(ticket))
+        if resolve:
+            line = (
+                f"Thanks for chatting with {settings.support_team_name}. I've marked this solved and closed "
+                "the chat. If you need anything else, just write here and our assistant will help."
+            )
+        else:
+            line = (
+                "I'm handing you back to our assistant now. If you need a person again, just ask for one."
+            )
+        notice = {NOTICE: "closed" if resolve else "released"}
+        events = [
+            rasa_conversation.bot_event(line, rasa_conversation.agent_metadata(agent.name) | notice),
+            {"event": "resume"},
+            # The bot's next turn starts from listening, as after any answer of its own.
+            {"event": "action", "name": "action_listen"},
+        ]
+        rasa_conversation.append_events(settings, ticket.conversation_id, events)
+        audit.record(ticket, agent.email, "chat_closed" if resolve else "released", old=agent.email)
+        ticket.held_by = ticket.held_by_name = ticket.held_since = None
+        if resolve:
+            _change_status(ticket, agent.email, "resolved")
+        ticket.updated_at = utcnow()
+        sync_turns(session, insights, ticket)
+        session.commit()
+        return ticket
+
+
+def refreshed(db: Database, insights: Insights, ticket_id: str) -> Ticket | None:
+    """The ticket with the turns its conversation gained since the last look copied in."""
+    with db.read_session() as session:
+        ticket = get_ticket(session, ticket_id, detail=False)
+        if ticket is None:
+            return None
+        pending = _has_new_events(insights, ticket)
+    if pending:
+        with db.write_session() as session:
+            sync_turns(session, insights, _locked(session, ticket_id))
+            session.commit()
+    with db.read_session() as session:
+        return get_ticket(session, ticket_id)
+
+
+def _has_new_events(insights: Insights, ticket: Ticket) -> bool:
+    from insights.tracker_events import StoreUnavailable
+
+    try:
+        if ticket.synced_event_id is None:
+            return bool(insights.conversation_events(ticket.conversation_id, start=ticket.created_at))
+        return bool(insights.conversation_events(ticket.conversation_id, after_id=ticket.synced_event_id))
+    except StoreUnavailable:
+        return False
+
+
+def _not_holder(ticket: Ticket) -> str:
+    if ticket.held_by:
+        return f"{ticket.held_by_name or ticket.held_by} holds this chat; join it first"
+    return "nobody holds this chat: join it first"
