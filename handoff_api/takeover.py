@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from common.event_metadata import NOTICE
-from handoff_api import audit, rasa_conversation
+from handoff_api import audit, rasa_conversation, webhooks
 from handoff_api.db import Database
 from handoff_api.live_transcript import sync_turns
 from handoff_api.models import StaffUser, Ticket, utcnow
 from handoff_api.settings import Settings
-from handoff_api.ticket_store import TICKET_ID, get_ticket
+from handoff_api.ticket_store import TICKET_ID, get_ticket, ticket_payload
 from insights.service import Insights
 
 # The bot stops answering an agent's chat, and a closed ticket's chat is over.
@@ -74,10 +75,20 @@ def _locked(session: Session, ticket_id: str) -> Ticket:
     return ticket
 
 
-def _change_status(ticket: Ticket, actor: str, new: str) -> None:
-    if ticket.status != new:
-        audit.record(ticket, actor, "status_changed", field="status", old=ticket.status, new=new)
-        ticket.status = new
+def _change(ticket: Ticket, actor: str, name: str, new: str | None, changed: list[dict[str, Any]]) -> None:
+    """Set a field of the ticket, with its audit row and its entry for the webhook."""
+    old = getattr(ticket, name)
+    if old != new:
+        audit.record(ticket, actor, f"{name}_changed", field=name, old=old, new=new)
+        setattr(ticket, name, new)
+        changed.append({"field": name, "old": old, "new": new})
+
+
+def _announce(session: Session, settings: Settings, ticket: Ticket, actor: str, changed: list[dict[str, Any]]) -> None:
+    """The outbound webhook's ticket.updated, in the change's own transaction."""
+    session.flush()
+    payload = {"actor": actor, "changes": changed, "ticket": ticket_payload(ticket, full=False)}
+    webhooks.enqueue(session, settings, "ticket.updated", ticket.id, payload)
 
 
 def join(db: Database, settings: Settings, insights: Insights, ticket_id: str, agent: StaffUser, force: bool) -> Ticket:
@@ -99,13 +110,12 @@ def join(db: Database, settings: Settings, insights: Insights, ticket_id: str, a
         ticket.held_by, ticket.held_by_name, ticket.held_since = agent.email, agent.name, utcnow()
         action = "takeover_forced" if previous else "taken_over"
         audit.record(ticket, agent.email, action, old=previous, new=agent.email)
-        if ticket.assignee != agent.email:
-            old = ticket.assignee
-            audit.record(ticket, agent.email, "assignee_changed", field="assignee", old=old, new=agent.email)
-            ticket.assignee = agent.email
-        _change_status(ticket, agent.email, "open")
+        changed = [{"field": "held_by", "old": previous, "new": agent.email}]
+        _change(ticket, agent.email, "assignee", agent.email, changed)
+        _change(ticket, agent.email, "status", "open", changed)
         ticket.updated_at = utcnow()
         sync_turns(session, insights, ticket)
+        _announce(session, settings, ticket, agent.email, changed)
         session.commit()
         return ticket
 
@@ -139,9 +149,7 @@ def release(
                 "the chat. If you need anything else, just write here and our assistant will help."
             )
         else:
-            line = (
-                "I'm handing you back to our assistant now. If you need a person again, just ask for one."
-            )
+            line = "I'm handing you back to our assistant now. If you need a person again, just ask for one."
         notice = {NOTICE: "closed" if resolve else "released"}
         events = [
             rasa_conversation.bot_event(line, rasa_conversation.agent_metadata(agent.name) | notice),
@@ -152,10 +160,12 @@ def release(
         rasa_conversation.append_events(settings, ticket.conversation_id, events)
         audit.record(ticket, agent.email, "chat_closed" if resolve else "released", old=agent.email)
         ticket.held_by = ticket.held_by_name = ticket.held_since = None
+        changed = [{"field": "held_by", "old": agent.email, "new": None}]
         if resolve:
-            _change_status(ticket, agent.email, "resolved")
+            _change(ticket, agent.email, "status", "resolved", changed)
         ticket.updated_at = utcnow()
         sync_turns(session, insights, ticket)
+        _announce(session, settings, ticket, agent.email, changed)
         session.commit()
         return ticket
 

@@ -83,7 +83,7 @@ def _redacted_turns(data: TicketCreate) -> list[TranscriptTurn]:
     return turns
 
 
-def _ticket_payload(ticket: Ticket, full: bool) -> dict[str, Any]:
+def ticket_payload(ticket: Ticket, full: bool) -> dict[str, Any]:
     model = TicketOut if full else TicketSummary
     return model.model_validate(ticket).model_dump(mode="json")
 
@@ -134,7 +134,7 @@ def create_ticket(
             try:
                 session.flush()
                 webhooks.enqueue(
-                    session, settings, "ticket.created", ticket.id, {"ticket": _ticket_payload(ticket, full=True)}
+                    session, settings, "ticket.created", ticket.id, {"ticket": ticket_payload(ticket, full=True)}
                 )
                 session.commit()
             except IntegrityError:
@@ -247,7 +247,7 @@ def update_ticket(
                 settings,
                 "ticket.updated",
                 ticket.id,
-                {"actor": actor, "changes": changed, "ticket": _ticket_payload(ticket, full=False)},
+                {"actor": actor, "changes": changed, "ticket": ticket_payload(ticket, full=False)},
             )
             session.commit()
         return ticket, changed
@@ -272,7 +272,7 @@ def add_note(db: Database, settings: Settings, ticket_id: str, text: str, actor:
             {
                 "actor": actor,
                 "note": {"id": note.id, "author": note.author, "text": note.text, "created_at": note.created_at},
-                "ticket": _ticket_payload(ticket, full=False),
+                "ticket": ticket_payload(ticket, full=False),
             },
         )
         session.commit()

@@ -67,8 +67,10 @@ def test_an_agent_joins_from_the_ticket_page_and_the_customer_chats_with_them(
     screenshot(page, "takeover-customer")
     screenshot(agent_page, "takeover-agent")
     # The part of the agent's page they work in: the end of the conversation and the live-chat card.
-    live.scroll_into_view_if_needed()
-    agent_page.screenshot(path=str(ARTIFACTS / "takeover-agent-live.png"))
+    top = agent_page.evaluate("document.getElementById('live').getBoundingClientRect().top + window.scrollY")
+    height = agent_page.evaluate("document.getElementById('live').getBoundingClientRect().height")
+    clip = {"x": 0, "y": max(0, top - 420), "width": 1280, "height": min(top, 420) + height + 10}
+    agent_page.screenshot(path=str(ARTIFACTS / "takeover-agent-live.png"), full_page=True, clip=clip)
 
     # A reload keeps the agent's messages in the widget.
     page.reload()
