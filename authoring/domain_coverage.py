@@ -24,7 +24,8 @@ from authoring.yaml_lines import YamlError, compose, get, line_of, mapping_items
 # out_of_scope is a default intent too, but Tier0 lists and trains it as a class like any other
 # (bot/data/nlu/out_of_scope.yml), so when listed it is checked like any other.
 RASA_DEFAULT_INTENTS = frozenset({"restart", "back", "out_of_scope", "session_start", "nlu_fallback"})
-NOT_TRAINED = frozenset({"restart", "back", "session_start", "nlu_fallback"})
+# Intents only the rule-based post-processors set (bot/nlu/), and Rasa's own.
+NOT_TRAINED = frozenset({"restart", "back", "session_start", "nlu_fallback", "give_email"})
 
 
 @dataclass

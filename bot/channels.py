@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import yaml
 from rasa.core.channels.channel import OutputChannel, UserMessage
@@ -60,6 +61,7 @@ DOMAIN = Path(__file__).resolve().parents[1] / "domain.yml"
 # C0/C1 control characters except tab and newline, and the Unicode "non-characters" of no meaning.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
 MAX_SENDER_CHARS = 128
+TYPING_TIMEOUT_SECONDS = 2.0
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
@@ -207,6 +209,28 @@ class GuardedRestInput(RestInput):
         return webhook
 
 
+_handoff_http: Any = None
+
+
+async def tell_handoff(conversation_id: str, what: str, body: dict[str, Any] | None = None) -> None:
+    """Tell the handoff service about a customer's chat (`typing`, `presence`): an agent holding it
+    sees the customer type, and a reply to a customer who left goes by email. Best effort: a signal
+    that does not arrive is no loss, so errors are only logged."""
+    global _handoff_http
+    import aiohttp
+
+    base = os.environ.get("HANDOFF_API_URL", "http://127.0.0.1:8000").rstrip("/")
+    token = os.environ.get("HANDOFF_BOT_TOKEN", "")
+    if _handoff_http is None or _handoff_http.closed:
+        _handoff_http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TYPING_TIMEOUT_SECONDS))
+    try:
+        url = f"{base}/api/conversations/{quote(conversation_id, safe='')}/{what}"
+        async with _handoff_http.post(url, json=body, headers={"Authorization": f"Bearer {token}"}) as reply:
+            await reply.read()
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        log.debug("%s of %s not passed on: %s", what, conversation_id, exc)
+
+
 class SocketIOOutputWithAgents(SocketIOOutput):
     """Rasa's socket.io output, except that a message an agent wrote (a live takeover: a `bot` event
     with the agent in its metadata) reaches the widget with its author, as `bot_uttered`
@@ -258,4 +282,86 @@ class GuardedSocketIOInput(SocketIOInput):
             await rasa_handler(sid, {**data, self.metadata_key: client_metadata(given, client)})
 
         self.sio.handlers[namespace][self.user_message_evt] = handle_message
+        self._add_typing(webhook, namespace)
+        self._add_presence(namespace)
+        self._share_pushes(webhook)
         return webhook
+
+    def _share_pushes(self, webhook: Any) -> None:
+        """With several Rasa processes (the scaled setup), a message for a customer's widget (an
+        agent's, sent through whichever replica Rasa's HTTP API call landed on) must reach the
+        replica holding the customer's socket: with SOCKETIO_MESSAGE_QUEUE (a redis:// URL) every
+        emit goes through Redis pub/sub (python-socketio's AsyncRedisManager) and each replica
+        delivers to the sockets it holds. Empty (make run, one process): emits stay in process."""
+        url = os.environ.get("SOCKETIO_MESSAGE_QUEUE", "").strip()
+        if not url:
+            return
+        from socketio import AsyncRedisManager
+
+        sio = self.sio
+        manager = AsyncRedisManager(url, channel=os.environ.get("SOCKETIO_CHANNEL", "tier0-socketio"))
+        manager.set_server(sio)
+        sio.manager = manager
+
+        # Listening from the start, not from the first customer's connection (python-socketio's
+        # default): the first session_confirm would be published before anyone listened.
+        @webhook.listener("after_server_start")
+        async def listen(*_: Any) -> None:
+            if not sio.manager_initialized:
+                sio.manager_initialized = True
+                manager.initialize()
+            log.info("socket.io pushes shared through %s", url.split("@")[-1])
+
+    def _add_presence(self, namespace: str) -> None:
+        """Whether the customer's widget is open: its socket's session_request and disconnect, told
+        to the handoff service. Counted per process: with several tabs open, the last one closed is
+        the customer leaving."""
+        sio = self.sio
+        rasa_session_request = sio.handlers[namespace]["session_request"]
+        rasa_disconnect = sio.handlers[namespace].get("disconnect")
+        sessions: dict[str, str] = {}  # socket id -> conversation_id
+
+        async def session_request(sid: str, data: Any) -> None:
+            await rasa_session_request(sid, data)
+            session_id = data.get("session_id") if isinstance(data, dict) else None
+            if isinstance(session_id, str) and 0 < len(session_id) <= MAX_SENDER_CHARS:
+                first = session_id not in sessions.values()
+                sessions[sid] = session_id
+                if first:
+                    await tell_handoff(session_id, "presence", {"online": True})
+
+        async def disconnect(sid: str, *args: Any) -> None:
+            if rasa_disconnect is not None:
+                await rasa_disconnect(sid)
+            session_id = sessions.pop(sid, None)
+            if session_id is not None and session_id not in sessions.values():
+                await tell_handoff(session_id, "presence", {"online": False})
+
+        sio.handlers[namespace]["session_request"] = session_request
+        sio.handlers[namespace]["disconnect"] = disconnect
+
+    def _add_typing(self, webhook: Any, namespace: str) -> None:
+        """Typing indicators of a live takeover (docs/takeover.md), both ways: the handoff service
+        tells the customer's widget that the agent types (`POST /webhooks/socketio/agent_typing`,
+        with Rasa's API token); the widget tells the handoff service that the customer types
+        (socket.io `user_typing`, passed on with the bot's token)."""
+        sio = self.sio
+
+        @webhook.route("/agent_typing", methods=["POST"])
+        async def agent_typing(request: Request):  # noqa: ANN202 - a Sanic handler
+            token = os.environ.get("RASA_API_TOKEN", "")
+            if not token or request.args.get("token") != token:
+                return response.json({"error": "Rasa's API token is required (?token=)"}, 401)
+            body = request.json if isinstance(request.json, dict) else {}
+            conversation_id, agent = body.get("conversation_id"), body.get(AGENT)
+            if not isinstance(conversation_id, str) or not conversation_id or not isinstance(agent, dict):
+                return response.json({"error": "send {conversation_id, agent: {name, initial}}"}, 400)
+            await sio.emit("agent_typing", {AGENT: agent}, room=conversation_id, namespace=namespace)
+            return response.json({"sent": True})
+
+        async def user_typing(sid: str, data: Any) -> None:
+            session_id = data.get("session_id") if isinstance(data, dict) else None
+            if isinstance(session_id, str) and 0 < len(session_id) <= MAX_SENDER_CHARS:
+                await tell_handoff(session_id, "typing")
+
+        sio.on("user_typing", user_typing, namespace=namespace)

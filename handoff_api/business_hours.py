@@ -26,6 +26,8 @@ def system_clock() -> dt.datetime:
 class Pickup:
     at: dt.datetime  # aware, UTC
     message: str
+    # The team works now (or the plan has 24/7 chat): the queue decides the wait, not the clock.
+    open_now: bool = False
 
 
 def is_business_plan(slots: Mapping[str, Any]) -> bool:
@@ -68,10 +70,12 @@ def expected_pickup(settings: Settings, now: dt.datetime, slots: Mapping[str, An
     minutes = f"about {settings.pickup_minutes} minutes"
     if settings.business_plan_always_open and is_business_plan(slots):
         return Pickup(
-            soon, f"Business plan support is available around the clock; a person will pick this up within {minutes}."
+            soon,
+            f"Business plan support is available around the clock; a person will pick this up within {minutes}.",
+            open_now=True,
         )
     if is_open(settings, local):
-        return Pickup(soon, f"Our team is available now; a person will pick this up within {minutes}.")
+        return Pickup(soon, f"Our team is available now; a person will pick this up within {minutes}.", open_now=True)
     opening = next_opening(settings, local)
     if opening is None:  # no working days configured: say nothing we cannot keep
         return Pickup(soon, "A person will pick this up as soon as possible.")

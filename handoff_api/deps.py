@@ -25,6 +25,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBas
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from handoff_api import staff_presence
 from handoff_api.db import Database
 from handoff_api.login_throttle import client_address
 from handoff_api.models import StaffUser
@@ -164,13 +165,20 @@ def _staff(
                 throttle.failed(basic.username, client)
                 raise _unauthorized("wrong staff email or password")
             _basic_cache.put(basic.username, basic.password, user)
+        _seen(request, user)
         return Principal("staff", user, via="basic")
     user = staff_from_session(request, session)
     if user is None:
         return None
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         check_csrf(request, request.headers.get(CSRF_HEADER))
+    _seen(request, user)
     return Principal("staff", user, via="cookie")
+
+
+def _seen(request: Request, user: StaffUser) -> None:
+    # Agents online, for the customer's wait estimate.
+    staff_presence.note_seen(request.app.state.db, user.id, request.app.state.clock())
 
 
 def require_bot(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from common.event_metadata import AGENT, ROUTED_AGAIN
+from common.event_metadata import AGENT, NOTICE, ROUTED_AGAIN
 from common.redaction import redact
 from handoff_api.models import Ticket, TranscriptTurn
 from insights.conversations import customer_text
@@ -31,9 +31,13 @@ def _turn(event: TrackerEvent) -> TranscriptTurn | None:
             entities=[],
         )
     if event.type_name == "bot" and data.get("text"):
-        agent = (data.get("metadata") or {}).get(AGENT) or {}
+        metadata = data.get("metadata") or {}
+        agent = metadata.get(AGENT) or {}
         if agent.get("name"):
-            return TranscriptTurn(time=event.time, sender="agent", author=str(agent["name"]), text=data["text"])
+            notice = metadata.get(NOTICE) if isinstance(metadata.get(NOTICE), str) else None
+            return TranscriptTurn(
+                time=event.time, sender="agent", author=str(agent["name"]), text=data["text"], notice=notice
+            )
         return TranscriptTurn(time=event.time, sender="bot", text=data["text"])
     return None
 

@@ -20,6 +20,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
+from accounts.mail import Mailer
+from accounts.settings import AccountSettings
 from common import redaction
 from common.secrets import require_secret
 from handoff_api.body_limit import BodyLimitMiddleware
@@ -31,6 +33,7 @@ from handoff_api.login_throttle import LoginThrottle
 from handoff_api.migrate import upgrade_to_head
 from handoff_api.page_helpers import LoginRequired
 from handoff_api.routes import (
+    conversations,
     demo_account,
     health,
     help_site,
@@ -138,6 +141,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.webhook_worker = worker
     # The review inbox and analytics pages (insights/): tracker store read-only, embedder on first use.
     app.state.insights = Insights(settings)
+    # Agent replies to customers who left go as the account mail does (SMTP or the outbox folder).
+    app.state.mailer = Mailer(AccountSettings())
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["local_time"] = lambda value: _local_time(value, settings)
     templates.env.filters["age"] = lambda value: _age(value, app.state.clock())
@@ -184,6 +189,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(health.router)
     app.include_router(tickets.router)
     app.include_router(takeover.router)
+    app.include_router(conversations.router)
     app.include_router(staff.router)
     app.include_router(staff_takeover.router)
     app.include_router(insights.router)

@@ -92,6 +92,14 @@ class Ticket(Base):
     held_by: Mapped[str | None] = mapped_column(String(320), nullable=True)
     held_by_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     held_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When the customer of the held chat last typed (the agent's page shows "Customer is typing").
+    customer_typing_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The customer's widget connected / went away (the chat channel says so): an agent's reply to a
+    # customer who left goes to customer_email.
+    customer_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    customer_left_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The first message an agent wrote in the chat (analytics: first response time).
+    first_agent_reply_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # The last tracker-store event copied into the transcript (turns after the ticket was made).
     synced_event_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
@@ -111,6 +119,8 @@ class TranscriptTurn(Base):
     time: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     sender: Mapped[str] = mapped_column(String(16))  # customer | bot | agent
     author: Mapped[str | None] = mapped_column(String(200), nullable=True)  # an agent's display name
+    # An agent's turn that is a line of the takeover itself: joined | released | closed.
+    notice: Mapped[str | None] = mapped_column(String(16), nullable=True)
     text: Mapped[str] = mapped_column(Text, default="")
     intent: Mapped[str | None] = mapped_column(String(64), nullable=True)
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -156,6 +166,8 @@ class StaffUser(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     password_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The last staff page or API call (agents online, for the customer's wait estimate).
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class WebhookDelivery(Base):

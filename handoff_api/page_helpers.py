@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from handoff_api import staff_presence
 from handoff_api.deps import csrf_token, staff_from_session
 from handoff_api.models import StaffUser
 
@@ -30,6 +31,7 @@ def staff_or_login(request: Request, session) -> StaffUser:  # noqa: ANN001
     user = staff_from_session(request, session)
     if user is None:
         raise LoginRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    staff_presence.note_seen(request.app.state.db, user.id, request.app.state.clock())
     return user
 
 

@@ -62,3 +62,16 @@ def append_events(settings: Settings, conversation_id: str, events: list[dict[st
         raise RasaUnavailable(f"the chat service at {settings.rasa_url} is unreachable ({type(exc).__name__})") from exc
     if response.status_code != 200:
         raise RasaUnavailable(f"the chat service at {settings.rasa_url} answered {response.status_code}")
+
+
+def agent_typing(settings: Settings, conversation_id: str, name: str) -> None:
+    """The customer's widget shows "<first name> is typing" for a few seconds."""
+    url = f"{settings.rasa_url.rstrip('/')}/webhooks/{SOCKETIO_CHANNEL}/agent_typing"
+    params = {"token": settings.rasa_api_token} if settings.rasa_api_token else None
+    body = {"conversation_id": conversation_id} | agent_metadata(name)
+    try:
+        response = _http().post(url, params=params, json=body, timeout=settings.rasa_timeout_seconds)
+    except httpx.HTTPError as exc:
+        raise RasaUnavailable(f"the chat service at {settings.rasa_url} is unreachable ({type(exc).__name__})") from exc
+    if response.status_code != 200:
+        raise RasaUnavailable(f"the chat service at {settings.rasa_url} answered {response.status_code}")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from common import ticket_limits as limits
 
@@ -18,6 +19,8 @@ def _no_nul(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_no_nul)]
+# The shape of an address, nothing more: whether it reaches anybody only a mail to it can tell.
+EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 
 Reason = Literal[
     "low_confidence",
@@ -154,6 +157,32 @@ class AgentMessageOut(BaseModel):
     author: str
     text: str
     sent_at: dt.datetime
+    # The customer had left the chat: the message went to this address by email too.
+    mailed_to: str | None = None
+
+
+class ContactGiven(BaseModel):
+    """An address the customer typed after the handoff (not proven: nothing of the account goes there)."""
+
+    model_config = ConfigDict(extra="forbid")
+    email: Text = Field(min_length=3, max_length=limits.MAX_EMAIL_CHARS)
+
+    @field_validator("email")
+    @classmethod
+    def _an_address(cls, value: str) -> str:
+        value = value.strip()
+        if not EMAIL_ADDRESS.fullmatch(value):
+            raise ValueError("not an email address")
+        return value.lower()
+
+
+class ContactOut(BaseModel):
+    tickets: list[str]  # the tickets that will be answered there
+
+
+class Presence(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    online: bool
 
 
 class ReleaseRequest(BaseModel):

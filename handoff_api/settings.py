@@ -76,6 +76,13 @@ class Settings(InsightsSettings):
     pickup_minutes: int = Field(default=30, ge=1)
     # Business-plan customers get 24/7 chat: a ticket whose slots say so is picked up around the clock.
     business_plan_always_open: bool = True
+    # While the team works, the wait comes from the queue (handoff_api/queue_position.py): tickets
+    # ahead, agents online (seen on a staff page or the staff API in the last STAFF_ONLINE_MINUTES)
+    # and AVERAGE_HANDLE_MINUTES a ticket. Off: the fixed PICKUP_MINUTES promise (teams that work
+    # tickets in another help desk and never open the staff pages).
+    queue_estimate: bool = True
+    staff_online_minutes: int = Field(default=15, ge=1)
+    average_handle_minutes: int = Field(default=5, ge=1)
 
     # --- outbound webhook (off when WEBHOOK_URL is empty) ---
     webhook_url: str = ""
@@ -97,6 +104,15 @@ class Settings(InsightsSettings):
     rasa_timeout_seconds: float = 10.0
     # How the customer sees an agent: "Ana from Nimbus support has joined".
     support_team_name: str = "Nimbus support"
+    # An agent's message to a customer whose widget went away goes to the address the customer
+    # gave, with a link that reopens the chat (handoff_api/customer_contact.py). The link points at
+    # the help page on HELP_SITE_URL, is signed with REOPEN_LINK_SECRET (empty: derived from
+    # HANDOFF_BOT_TOKEN) and works for REOPEN_LINK_DAYS. Mail goes as the account mail does
+    # (SMTP_HOST, else .eml files in MAIL_OUTBOX_DIR).
+    mail_agent_replies: bool = True
+    help_site_url: str = "http://127.0.0.1:8000"
+    reopen_link_secret: str = ""
+    reopen_link_days: int = Field(default=14, ge=1)
 
     # --- pages ---
     # Where the widget on the demo page connects (the Rasa server's socket.io channel).

@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from accounts.mail import Mailer
 from common.event_metadata import NOTICE
-from handoff_api import audit, rasa_conversation, webhooks
+from handoff_api import audit, customer_contact, rasa_conversation, webhooks
 from handoff_api.db import Database
 from handoff_api.live_transcript import sync_turns
 from handoff_api.models import StaffUser, Ticket, utcnow
@@ -120,8 +121,17 @@ def join(db: Database, settings: Settings, insights: Insights, ticket_id: str, a
         return ticket
 
 
-def say(db: Database, settings: Settings, insights: Insights, ticket_id: str, agent: StaffUser, text: str) -> Ticket:
-    """The agent's message, sent to the customer and kept in the conversation and on the ticket."""
+@dataclass
+class Said:
+    ticket: Ticket
+    mailed_to: str | None  # the customer had left: the message went to this address too
+
+
+def say(
+    db: Database, settings: Settings, insights: Insights, mailer: Mailer, ticket_id: str, agent: StaffUser, text: str
+) -> Said:
+    """The agent's message, sent to the customer and kept in the conversation and on the ticket;
+    mailed as well when the customer has left (handoff_api/customer_contact.py)."""
     with db.write_session() as session:
         ticket = _locked(session, ticket_id)
         if ticket.held_by != agent.email:
@@ -129,9 +139,18 @@ def say(db: Database, settings: Settings, insights: Insights, ticket_id: str, ag
         event = rasa_conversation.bot_event(text, rasa_conversation.agent_metadata(agent.name))
         rasa_conversation.append_events(settings, ticket.conversation_id, [event])
         ticket.updated_at = utcnow()
+        ticket.first_agent_reply_at = ticket.first_agent_reply_at or ticket.updated_at
         sync_turns(session, insights, ticket)
         session.commit()
-        return ticket
+    # After the commit: a slow mail server never holds the ticket's lock.
+    mailed_to = customer_contact.mail_reply(settings, mailer, ticket, agent.name, text)
+    if mailed_to:
+        with db.write_session() as session:
+            stored = session.get(Ticket, ticket.id)
+            if stored is not None:
+                audit.record(stored, agent.email, "reply_mailed", new=mailed_to)
+                session.commit()
+    return Said(ticket, mailed_to)
 
 
 def release(
@@ -168,6 +187,30 @@ def release(
         _announce(session, settings, ticket, agent.email, changed)
         session.commit()
         return ticket
+
+
+def agent_typing(db: Database, settings: Settings, ticket_id: str, agent: StaffUser) -> None:
+    """The customer sees that the agent holding their chat types."""
+    with db.read_session() as session:
+        ticket = get_ticket(session, ticket_id, detail=False)
+        if ticket is None:
+            raise TicketNotFound(ticket_id)
+        if ticket.held_by != agent.email:
+            raise NotHolder(_not_holder(ticket))
+        conversation_id = ticket.conversation_id
+    rasa_conversation.agent_typing(settings, conversation_id, agent.name)
+
+
+def customer_typing(db: Database, conversation_id: str) -> int:
+    """The customer of a held chat types: the agent's page shows it. How many held tickets."""
+    with db.write_session() as session:
+        held = session.scalars(
+            select(Ticket).where(Ticket.conversation_id == conversation_id, Ticket.held_by.is_not(None))
+        ).all()
+        for ticket in held:
+            ticket.customer_typing_at = utcnow()
+        session.commit()
+        return len(held)
 
 
 def refreshed(db: Database, insights: Insights, ticket_id: str) -> Ticket | None:

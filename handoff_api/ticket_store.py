@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from common.redaction import code_expected_after, redact, redact_entities, redact_json, redact_slots
 from handoff_api import audit, webhooks
-from handoff_api.business_hours import expected_pickup
+from handoff_api.business_hours import Pickup, expected_pickup
 from handoff_api.db import Database
 from handoff_api.models import Note, StaffUser, Ticket, TranscriptTurn, utcnow
+from handoff_api.queue_position import queue_position
 from handoff_api.schemas import TicketCreate, TicketOut, TicketSummary, TicketUpdate
 from handoff_api.settings import Settings
 
@@ -94,6 +95,10 @@ def create_ticket(
     """The new ticket and False, or with a known Idempotency-Key the earlier ticket and True."""
     digest = request_hash(data)
     pickup = expected_pickup(settings, now, data.slots)
+    if pickup.open_now and settings.queue_estimate:
+        position = queue_position(db, settings, data.queue, now)
+        minutes = position.minutes if position.minutes is not None else settings.pickup_minutes
+        pickup = Pickup(now + dt.timedelta(minutes=minutes), position.message, open_now=True)
     for _ in range(_ID_ATTEMPTS):
         with db.write_session() as session:
             if idempotency_key:

@@ -40,6 +40,8 @@ def process_env(settings: ScaledSettings) -> dict[str, str]:
         "TRACKER_PG_PASSWORD": tracker.password or "",
         "TRACKER_PG_LOGIN_DB": settings.scaled_tracker_login_db,
         "REDIS_URL": settings.redis_url,
+        # Pushes to a widget reach it whichever replica sends them (bot/channels.py).
+        "SOCKETIO_MESSAGE_QUEUE": settings.redis_url,
         "RABBITMQ_URL": settings.rabbitmq_url,
         "RABBITMQ_USERNAME": unquote(amqp.username or "guest"),
         "RABBITMQ_PASSWORD": unquote(amqp.password or "guest"),

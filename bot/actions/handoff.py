@@ -37,6 +37,15 @@ REASON_TEXT = {
 }
 
 
+# A customer the bot could not verify left no address: without one, an answer written after they
+# close the chat would never reach them (bot/actions/contact.py takes the address).
+ASK_CONTACT = (
+    "You can keep chatting with me while you wait, or leave: if you type your email address, "
+    "we'll send the answer there in case you've gone (optional)."
+)
+ANSWER_BY_MAIL = "You can keep chatting with me while you wait; if you've gone by then, the answer goes to {email}."
+
+
 def escalation_reason(tracker: Tracker) -> str:
     intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
     if intent == "complain":  # frustration outranks whatever was pending
@@ -158,9 +167,11 @@ async def hand_over(
     escalation = await deliver(outbox, outbox.add(ticket))
     if escalation.state == "delivered" and escalation.ticket_id:
         pickup = escalation.pickup_message or "A person will pick it up as soon as possible."
+        email = ticket.get("customer_email")
         dispatcher.utter_message(
             text=f"I've passed this to our support team. Your ticket number is {escalation.ticket_id}. {pickup} "
-            "They will read the whole conversation, so you won't need to repeat yourself."
+            "They will read the whole conversation, so you won't need to repeat yourself. "
+            + (ANSWER_BY_MAIL.format(email=email) if email else ASK_CONTACT)
         )
         dispatcher.utter_message(json_message=widget_payload(ticket={"id": escalation.ticket_id, "kind": "ticket"}))
         return [SlotSet("handoff_ticket_id", escalation.ticket_id), SlotSet("handoff_reason", None)]

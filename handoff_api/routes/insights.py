@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, sta
 from fastapi.responses import HTMLResponse, Response
 
 from handoff_api.deps import SessionDep, check_csrf
+from handoff_api.live_chat_figures import live_chat_figures, minutes
 from handoff_api.page_helpers import flash, render, see_other, staff_or_login
 from insights.charts import Chart, bar_chart, line_chart
 from insights.conversations import REVIEW_REASONS
@@ -146,6 +147,8 @@ def analytics_page(
             "definitions": {d.key: d for d in a.definitions},
             "charts": _charts(a),
             "range": _range_query(period),
+            "live": live_chat_figures(request.app.state.db, period),
+            "duration": minutes,
         },
     )
 

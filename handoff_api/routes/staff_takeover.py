@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from handoff_api import takeover
 from handoff_api.deps import DbDep, SessionDep, SettingsDep, check_csrf
-from handoff_api.models import TranscriptTurn
+from handoff_api.models import TranscriptTurn, utcnow
 from handoff_api.page_helpers import flash, see_other, staff_or_login
 from handoff_api.rasa_conversation import RasaUnavailable
 from handoff_api.schemas import AgentMessage
@@ -28,22 +28,25 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 # browser reconnects (EventSource does it by itself, with the last turn it has).
 LIVE_POLL_SECONDS = 1.0
 LIVE_STREAM_SECONDS = 300.0
+# The widget says the customer types at most every 2 s while they do; shown this long after.
+TYPING_SHOWN_SECONDS = 4.0
 
 
 def _page(ticket_id: str, anchor: str = "live") -> str:
     return f"/staff/tickets/{ticket_id.strip().upper()}#{anchor}"
 
 
-def _do(request: Request, ticket_id: str, call, done: str) -> Response:  # noqa: ANN001
-    """Run a takeover step for a form; its outcome is flashed on the ticket page."""
+def _do(request: Request, ticket_id: str, call, done) -> Response:  # noqa: ANN001
+    """Run a takeover step for a form; its outcome is flashed on the ticket page (`done`: the
+    words, or a function of the step's result that gives them)."""
     try:
-        call()
+        result = call()
     except takeover.TicketNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no ticket {ticket_id}") from exc
     except (takeover.HeldByOther, takeover.NotHolder, takeover.NotJoinable, RasaUnavailable) as exc:
         flash(request, f"Not done: {exc}.")
         return see_other(_page(ticket_id))
-    flash(request, done)
+    flash(request, done(result) if callable(done) else done)
     return see_other(_page(ticket_id))
 
 
@@ -81,8 +84,15 @@ def message_form(
     except ValidationError as exc:
         raise HTTPException(422, "a message needs 1 to 5000 characters") from exc
     insights = request.app.state.insights
-    call = lambda: takeover.say(db, settings, insights, ticket_id, user, body.text)  # noqa: E731
-    return _do(request, ticket_id, call, "Sent.")
+    mailer = request.app.state.mailer
+    call = lambda: takeover.say(db, settings, insights, mailer, ticket_id, user, body.text)  # noqa: E731
+    return _do(request, ticket_id, call, sent_words)
+
+
+def sent_words(said: takeover.Said) -> str:
+    if said.mailed_to:
+        return f"Sent. The customer has left the chat, so it went to {said.mailed_to} by email too."
+    return "Sent."
 
 
 @router.post("/tickets/{ticket_id}/release")
@@ -139,7 +149,7 @@ async def live_feed(
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no ticket {ticket_id}")
 
     async def events() -> AsyncIterator[str]:
-        seen, holder = after, object()
+        seen, holder, typing = after, object(), False
         loop = asyncio.get_running_loop()
         ends = loop.time() + LIVE_STREAM_SECONDS
         yield f"retry: {int(LIVE_POLL_SECONDS * 1000)}\n\n"
@@ -154,6 +164,11 @@ async def live_feed(
             if ticket.held_by_name != holder:
                 holder = ticket.held_by_name
                 yield f"event: holder\ndata: {json.dumps({'name': holder, 'email': ticket.held_by})}\n\n"
+            since = ticket.customer_typing_at
+            now_typing = bool(ticket.held_by and since and (utcnow() - since).total_seconds() < TYPING_SHOWN_SECONDS)
+            if now_typing != typing:
+                typing = now_typing
+                yield f"event: typing\ndata: {json.dumps({'customer': typing})}\n\n"
             await asyncio.sleep(LIVE_POLL_SECONDS)
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})

@@ -3,7 +3,7 @@ to the customer, and hands the chat back to the bot or closes it (staff credenti
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 
 from handoff_api import takeover
 from handoff_api.deps import DbDep, Principal, SettingsDep, StaffDep
@@ -64,13 +64,15 @@ def post_message(
     conversation and onto the ticket."""
     agent = _agent(who)
     text = body.text.strip()
-    ticket = _run(lambda: takeover.say(db, settings, request.app.state.insights, ticket_id, agent, text), ticket_id)
+    state = request.app.state
+    said = _run(lambda: takeover.say(db, settings, state.insights, state.mailer, ticket_id, agent, text), ticket_id)
     return AgentMessageOut(
-        ticket_id=ticket.id,
-        conversation_id=ticket.conversation_id,
+        ticket_id=said.ticket.id,
+        conversation_id=said.ticket.conversation_id,
         author=agent.name,
         text=text,
-        sent_at=ticket.updated_at,
+        sent_at=said.ticket.updated_at,
+        mailed_to=said.mailed_to,
     )
 
 
@@ -90,3 +92,10 @@ def post_release(
     ticket = _run(lambda: takeover.release(db, settings, insights, ticket_id, _agent(who), resolve), ticket_id)
     request.app.state.webhook_wake()
     return ticket
+
+
+@router.post("/{ticket_id}/typing", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
+def post_typing(ticket_id: str, who: StaffDep, db: DbDep, settings: SettingsDep) -> Response:
+    """The agent holding the chat types: the customer's widget shows it for a few seconds."""
+    _run(lambda: takeover.agent_typing(db, settings, ticket_id, _agent(who)), ticket_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

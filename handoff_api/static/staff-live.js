@@ -26,6 +26,26 @@
     chat.append(item);
     if (count) count.textContent = `${chat.children.length} turns`;
   });
+  const typing = live.querySelector(".customer-typing");
+  source.addEventListener("typing", (event) => {
+    if (typing) typing.hidden = !JSON.parse(event.data).customer;
+  });
+  // The customer sees "<name> is typing" while the agent types (at most one signal per 2 s).
+  const box = live.querySelector(".send textarea");
+  const csrf = live.querySelector(".send input[name=csrf_token]");
+  let sentAt = 0;
+  if (box && csrf) {
+    box.addEventListener("input", () => {
+      const now = Date.now();
+      if (!box.value || now - sentAt < 2000) return;
+      sentAt = now;
+      fetch(`/api/tickets/${encodeURIComponent(live.dataset.ticket)}/typing`, {
+        method: "POST",
+        headers: { "X-CSRF-Token": csrf.value },
+        credentials: "same-origin",
+      }).catch(() => {}); // an indicator that does not arrive is no loss
+    });
+  }
   source.addEventListener("holder", (event) => {
     const { name } = JSON.parse(event.data);
     if ((name || "") === live.dataset.holder || !change) return;

@@ -32,13 +32,18 @@ def basic(agent: tuple[str, str, str]) -> dict[str, str]:
 class WidgetCustomer:
     """A socket.io customer with a persistent session, as the widget connects."""
 
-    def __init__(self, rasa_url: str) -> None:
+    def __init__(self, rasa_url: str, origin: str | None = None) -> None:
         self.session_id = uuid.uuid4().hex
         self.received: queue.Queue = queue.Queue()
-        self.client = socketio.Client(reconnection=False)
+        # A browser sends its page's origin, which Rasa checks (RASA_CORS_ORIGINS); by default
+        # the client sends the server's own, as a page served by Rasa would.
+        extra = {"websocket_extra_options": {"origin": origin}} if origin else {}
+        self.client = socketio.Client(reconnection=False, **extra)
         confirmed: queue.Queue = queue.Queue()
         self.client.on("session_confirm", confirmed.put)
         self.client.on("bot_uttered", self.received.put)
+        self.typing: queue.Queue = queue.Queue()
+        self.client.on("agent_typing", self.typing.put)
         self.client.connect(rasa_url, transports=["websocket"], socketio_path="/socket.io")
         self.client.emit("session_request", {"session_id": self.session_id})
         assert confirmed.get(timeout=10) == self.session_id
@@ -110,6 +115,8 @@ def test_an_agent_joins_the_chat_the_bot_stays_quiet_and_answers_again_after_the
         assert customer.quiet() == []
         assert stack.say(customer.session_id, "hello? anyone there") == []
 
+        assert api(stack, "POST", f"/{ticket_id}/typing", agents["ana"]).status_code == 204
+        assert customer.typing.get(timeout=10)["agent"] == {"name": "Ana Lopez", "initial": "A"}
         sent = api(stack, "POST", f"/{ticket_id}/messages", agents["ana"], {"text": "Yes, I'm Ana. Let's fix it."})
         assert sent.status_code == 201, sent.text
         message = customer.next()
@@ -191,6 +198,10 @@ def test_the_staff_api_refuses_what_it_cannot_do(stack, agents) -> None:
         assert api(stack, "POST", f"/{ticket_id}/takeover", bot).status_code == 401  # staff only
         assert api(stack, "POST", f"/{ticket_id}/messages", agents["ana"], {"text": "hi"}).status_code == 409
         assert api(stack, "POST", f"/{ticket_id}/release", agents["ana"]).status_code == 409
+        assert api(stack, "POST", f"/{ticket_id}/typing", agents["ana"]).status_code == 409
+        typing = f"{stack.handoff_url}/api/conversations/{customer.session_id}/typing"
+        assert httpx.post(typing, headers=agents["ana"]).status_code == 401  # the bot's token only
+        assert httpx.post(typing, headers=bot).status_code == 204  # nobody holds it: nothing happens
         assert api(stack, "POST", f"/{ticket_id}/takeover", agents["ana"]).status_code == 200
         customer.next()
         assert api(stack, "POST", f"/{ticket_id}/messages", agents["ana"], {"text": "   "}).status_code == 422

@@ -6,9 +6,13 @@ in order with who wrote it. Screenshots of both sides go to test-artifacts/."""
 
 from __future__ import annotations
 
+import re
+import time
+
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from accounts.mail import read_outbox
 from tests.e2e.accessibility import assert_accessible
 from tests.e2e.conftest import ARTIFACTS, create_staff, screenshot
 from tests.e2e.test_journeys import Widget, open_staff_ticket
@@ -50,6 +54,8 @@ def test_an_agent_joins_from_the_ticket_page_and_the_customer_chats_with_them(
 
     # The customer writes; the agent's open page shows it without a reload, and the bot stays quiet.
     bot_before = page.locator(".t0-msg.t0-bot").count()
+    customer.input.fill("hi Ana")  # typing, not sent yet: the agent sees it
+    expect(agent_page.locator(".customer-typing")).to_be_visible()
     customer.input.fill("hi Ana, the wifi drops every hour")
     customer.input.press("Enter")
     chat = agent_page.locator("ol.chat")
@@ -58,6 +64,8 @@ def test_an_agent_joins_from_the_ticket_page_and_the_customer_chats_with_them(
     expect(page.locator(".t0-msg.t0-bot")).to_have_count(bot_before)
 
     live.get_by_label("Message to the customer").fill("Thanks! Which router model do you have?")
+    expect(page.locator(".t0-typing")).to_be_visible()  # the customer sees the agent typing
+    expect(page.locator(".t0-typing")).to_contain_text("Ana is typing")
     live.get_by_role("button", name="Send").click()
     from_agent = page.locator(".t0-msg.t0-agent").last
     expect(from_agent).to_contain_text("Thanks! Which router model do you have?")
@@ -99,3 +107,80 @@ def test_an_agent_joins_from_the_ticket_page_and_the_customer_chats_with_them(
     assert rows[joined + 3][:2] == ("turn-agent", "Ana Lopez") and "handing you back" in rows[joined + 3][2]
     assert rows[joined + 4] == ("turn-customer", "Customer", "how do I share a file with my colleague?")
     assert rows[joined + 5][:2] == ("turn-bot", "Bot")
+
+    # Analytics count the chat: taken over, a first response and a handle time.
+    agent_page.goto(f"{stack.handoff_url}/staff/analytics")
+    live_figures = agent_page.get_by_role("region", name="Live chat")
+    expect(live_figures.locator("#fig-taken_over .value")).not_to_have_text("0")
+    expect(live_figures.locator("#fig-first_response .value")).not_to_have_text("–")
+    expect(live_figures.locator("#fig-handle_time .value")).not_to_have_text("–")
+
+
+def test_a_reply_to_a_customer_who_left_goes_by_email_and_its_link_reopens_the_chat(
+    stack, page: Page, agent_page: Page, browser: Browser
+) -> None:
+    create_staff(stack, *AGENT)
+    customer = Widget(page, stack.handoff_url)
+    customer.open()
+    customer.say("my printer shows offline")
+    reply = customer.talk_to_a_person()
+    assert "type your email address" in reply  # an unverified customer is asked where to write
+    ticket_id = customer.ticket_number()
+    address = "robin.k@example.org"
+    assert f"send the answer to {address}" in customer.say(f"you can reach me at {address}")
+    page.goto("about:blank")  # the customer leaves: the widget's socket closes
+
+    open_staff_ticket(agent_page, stack, (AGENT[0], AGENT[2]), ticket_id)
+    expect(agent_page.locator(".summary-card")).to_contain_text(f"{address} given, not verified")
+    live = agent_page.get_by_role("region", name="Live chat")
+    live.get_by_role("button", name="Join conversation").click()
+    expect(live).to_contain_text("You hold this chat")
+    live.get_by_label("Message to the customer").fill("The printer's driver needs an update: open Settings.")
+    live.get_by_role("button", name="Send").click()
+    expect(agent_page.locator("ol.chat .turn-agent").last).to_contain_text("driver needs an update")
+
+    mail = wait_for_mail(stack, address)
+    body = mail.get_body().get_content()
+    assert mail["Subject"] == f"Re: your ticket {ticket_id}"
+    assert "Ana Lopez from Nimbus support" in body and "The printer's driver needs an update" in body
+    link = re.search(r"http://\S+\?conversation=\S+", body).group(0)
+    assert link.startswith(stack.handoff_url + "/?conversation=")
+
+    # The link opens the chat again, in another browser, with its whole history.
+    context = browser.new_context()
+    back = context.new_page()
+    try:
+        back.goto(link)
+        again = Widget(back, stack.handoff_url)
+        expect(again.input).to_be_visible()
+        expect(back.locator(".t0-msg.t0-user").first).to_contain_text("my printer shows offline")
+        expect(back.locator(".t0-msg.t0-agent").last).to_contain_text("driver needs an update")
+        expect(back.locator(".t0-notice").last).to_have_text("Ana from Nimbus support has joined the chat.")
+        expect(back.locator(".t0-msg.t0-agent").last.locator(".t0-author-name")).to_have_text("Ana Lopez")
+        # ... and goes on in the same conversation: the agent holding it sees the answer.
+        again.input.fill("thanks, updating the driver now")
+        again.input.press("Enter")
+        expect(agent_page.locator("ol.chat .turn-customer").last).to_contain_text("updating the driver now")
+        expect(back.get_by_text("Assistant is typing")).to_be_hidden()  # a person holds the chat
+        screenshot(back, "takeover-reopened-from-email")
+    finally:
+        context.close()
+
+    # A damaged link says so, and the widget starts a fresh chat.
+    other = browser.new_context()
+    try:
+        stale = other.new_page()
+        stale.goto(link[:-4] + "AAAA")
+        expect(stale.locator("p.notice")).to_contain_text("expired or is not valid")
+    finally:
+        other.close()
+
+
+def wait_for_mail(stack, address: str, timeout: float = 20):  # noqa: ANN201 - an EmailMessage
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        mails = [m for m in read_outbox(stack.outbox, to=address) if "Re: your ticket" in (m["Subject"] or "")]
+        if mails:
+            return mails[-1]
+        time.sleep(0.2)
+    raise AssertionError(f"no reply mailed to {address} within {timeout} s")

@@ -63,6 +63,7 @@ def test_every_ticket_route_refuses_anonymous_requests(client: TestClient) -> No
                 continue
             path = full_path.replace("{ticket_id}", ticket["id"]).replace("{group_id}", "0123456789")
             path = path.replace("{conversation_id:path}", ticket["conversation_id"])
+            path = path.replace("{conversation_id}", ticket["conversation_id"])
             assert "{" not in path, f"unexpected path parameter in {full_path}: add it here"
             r = client.request(method, path, json={}, follow_redirects=False)
             if full_path.startswith("/staff"):
@@ -76,6 +77,7 @@ def test_every_ticket_route_refuses_anonymous_requests(client: TestClient) -> No
             checked.append((method, full_path))
     assert ("GET", "/api/tickets") in checked and ("GET", "/api/tickets/{ticket_id}") in checked
     assert ("GET", "/staff/tickets/{ticket_id}") in checked and ("PATCH", "/api/tickets/{ticket_id}") in checked
+    assert ("POST", "/api/conversations/{conversation_id}/contact") in checked
     assert len(checked) >= 12
 
 

@@ -23,7 +23,8 @@ def at(year, month, day, hour, minute=0) -> dt.datetime:
 
 @pytest.fixture
 def pages(app_factory, sqlite_database: TestDatabase) -> TestClient:
-    return app_factory(sqlite_database)
+    # The clock alone (test_queue_position.py has the wait from the queue).
+    return app_factory(sqlite_database, queue_estimate=False)
 
 
 def test_tuesday_morning_is_within_the_hour(pages: TestClient, clock) -> None:

@@ -62,7 +62,7 @@ def test_ticket_page_shows_everything_an_agent_needs(staff_client: TestClient) -
     assert "Restart the router (wifi/restart)" in page and "not_fixed" in page
     assert "/help/articles/wifi-keeps-dropping" in page and "router" in page
     assert "Anna Berg" in page and "verified" in page
-    assert "Our team is available now" in page
+    assert "Promised pick-up" in page and ticket["pickup_message"].replace("'", "&#39;") in page
     token = csrf_from(page)
     r = staff_client.post(
         f"/staff/tickets/{ticket['id']}/notes", data={"text": "Asked ISP <b>now</b>", "csrf_token": token}

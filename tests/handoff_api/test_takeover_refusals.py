@@ -32,3 +32,15 @@ def test_without_rasa_a_takeover_is_refused_and_changes_nothing(app_factory, dat
     assert client.post(f"/api/tickets/{ticket['id']}/messages", headers=basic(), json={"text": "hi"}).status_code == 409
     assert client.post(f"/api/tickets/{ticket['id']}/release", headers=basic()).status_code == 409
     assert STAFF_EMAIL not in str(database.rows("SELECT actor FROM ticket_audit"))
+
+
+def test_customer_typing_takes_the_bot_token_and_a_well_formed_conversation(client, database: TestDatabase) -> None:
+    from tests.handoff_api.conftest import BOT
+
+    add_staff(database.url)
+    assert client.post("/api/conversations/conv-1/typing", headers=BOT).status_code == 204
+    assert client.post("/api/conversations/conv-1/typing", headers=basic()).status_code == 401
+    assert client.post(f"/api/conversations/{'c' * 129}/typing", headers=BOT).status_code == 422
+    assert client.post("/api/conversations/a%00b/typing", headers=BOT).status_code == 422
+    # Nobody holds conv-1: nothing was stored.
+    assert database.rows("SELECT count(*) FROM tickets WHERE customer_typing_at IS NOT NULL") == [(0,)]

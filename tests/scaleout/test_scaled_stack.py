@@ -227,3 +227,33 @@ def test_tickets_made_at_once_through_every_handoff_worker_are_neither_lost_nor_
             "SELECT count(*) FROM tickets WHERE conversation_id LIKE %s", (f"workers-{run}-%",)
         ).fetchone()[0]
     assert stored == 31
+
+
+def test_a_push_reaches_the_widget_whichever_replica_sends_it(scaled: ScaledStack) -> None:
+    """The customer's socket is on replica 1; an agent's message goes in through replica 2's HTTP
+    API, and its typing signal too: both reach the widget (socket.io over Redis pub/sub)."""
+    from tests.e2e.test_takeover import WidgetCustomer
+
+    base = int(scaled.env["SCALED_RASA_BASE_PORT"])
+    # Straight to replica 1, from the help site's page (an origin the replicas accept).
+    customer = WidgetCustomer(f"http://127.0.0.1:{base + 1}", origin=scaled.env["RASA_CORS_ORIGINS"].split()[0])
+    other = f"http://127.0.0.1:{base + 2}"
+    token = {"token": scaled.env["RASA_API_TOKEN"]}
+    agent = {"agent": {"name": "Ana Lopez", "initial": "A"}}
+    try:
+        typing = {"conversation_id": customer.session_id} | agent
+        r = httpx.post(f"{other}/webhooks/socketio/agent_typing", params=token, json=typing)
+        assert r.status_code == 200, r.text
+        assert customer.typing.get(timeout=15)["agent"]["name"] == "Ana Lopez"
+        event = {"event": "bot", "text": "Hello from the other replica", "timestamp": time.time(), "metadata": agent}
+        r = httpx.post(
+            f"{other}/conversations/{customer.session_id}/tracker/events",
+            params=token | {"execute_side_effects": "true", "output_channel": "socketio"},
+            json=[event],
+            timeout=30,
+        )
+        assert r.status_code == 200, r.text
+        got = customer.until(lambda m: m.get("text") == "Hello from the other replica", timeout=15)
+        assert got[-1]["metadata"]["agent"]["name"] == "Ana Lopez"
+    finally:
+        customer.close()

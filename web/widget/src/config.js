@@ -12,6 +12,9 @@ export const DEFAULTS = Object.freeze({
   open: false,
   socketPath: "/socket.io",
   maxLength: 2000,
+  // A conversation to show and go on with, replacing the stored one: {sessionId, messages, ticket}
+  // (JSON in data-conversation; the help page sets it when a reopen link from an email is opened).
+  conversation: null,
 });
 
 const KEYS = Object.keys(DEFAULTS);
@@ -105,5 +108,31 @@ export function normaliseConfig(input) {
     else problems.warnings.push(`maxLength must be a whole number from 1 to 100000 (got ${JSON.stringify(raw.maxLength)})`);
   }
 
+  if (raw.conversation !== undefined && raw.conversation !== null && raw.conversation !== "") {
+    config.conversation = readConversation(raw.conversation, problems);
+  }
+
   return { config: problems.errors.length ? null : config, ...problems };
+}
+
+function readConversation(value, problems) {
+  let data = value;
+  if (typeof value === "string") {
+    try {
+      data = JSON.parse(value);
+    } catch {
+      data = null;
+    }
+  }
+  const ok =
+    data && typeof data === "object" && typeof data.sessionId === "string" && data.sessionId && Array.isArray(data.messages);
+  if (!ok) {
+    problems.warnings.push("conversation must be {sessionId, messages: [...]}; the stored conversation is used");
+    return null;
+  }
+  const messages = data.messages
+    .filter((m) => m && typeof m === "object" && (m.from === "bot" || m.from === "user") && typeof m.text === "string")
+    .map((m) => ({ ...m, status: m.from === "user" ? "sent" : undefined }));
+  const ticket = data.ticket && typeof data.ticket.id === "string" ? data.ticket : null;
+  return { sessionId: data.sessionId, messages, ticket };
 }

@@ -21,6 +21,9 @@ const UNREACHABLE = "The assistant can't be reached right now. Retrying automati
 const BACK = "Connected again.";
 
 const MAX_AGENT_NAME = 80;
+// The customer's typing reaches the agent at most this often; the agent's shows this long.
+const TYPING_SIGNAL_MS = 2_000;
+const AGENT_TYPING_MS = 5_000;
 
 // The agent of a message written by a person ({name, initial}), or null; never trusted as markup.
 function agentOf(metadata) {
@@ -38,7 +41,8 @@ export class Widget {
   constructor(config) {
     this.config = config;
     this.store = new Store(config.serverUrl + config.socketPath, config.persist);
-    const saved = this.store.load();
+    // A reopened conversation (a link from an email) replaces whatever this browser had.
+    const saved = config.conversation ? { ...config.conversation, open: true } : this.store.load();
     this.state = {
       sessionId: saved ? saved.sessionId : null,
       messages: saved ? saved.messages : [],
@@ -48,6 +52,11 @@ export class Widget {
     // A message on its way when the last page closed may or may not have arrived: we assume it did
     // (the socket was up when it was sent); queued ones are sent after the next session_confirm.
     for (const m of this.state.messages) if (m.status === "sending") m.status = "sent";
+    // Who from the support team holds the chat, as the last of their messages says (after a reload too).
+    this.state.agent = null;
+    for (const m of this.state.messages) {
+      if (m.agent) this.state.agent = m.notice === "released" || m.notice === "closed" ? null : m.agent;
+    }
     if (!this.state.messages.length && config.greeting) {
       this.state.messages.push({ id: newId(), from: "bot", text: config.greeting, local: true });
     }
@@ -56,6 +65,7 @@ export class Widget {
     this.elements = new Map(); // message id -> element
     this.build();
     this.renderAll();
+    if (config.conversation) this.save();
     this.connect();
     this.setOpen(this.state.open, { focus: false, save: false });
   }
@@ -181,10 +191,20 @@ export class Widget {
     this.status.className = `t0-status${kind ? ` t0-status-${kind}` : ""}`;
   }
 
-  setTyping(on) {
+  setTyping(on, who = "Assistant", timeoutMs = TYPING_TIMEOUT_MS) {
     clearTimeout(this.typingTimer);
     this.typing.hidden = !on;
-    if (on) this.typingTimer = setTimeout(() => this.setTyping(false), TYPING_TIMEOUT_MS);
+    const label = this.typing.querySelector(".t0-typing-text");
+    if (label) label.textContent = `${who} is typing`;
+    if (on) this.typingTimer = setTimeout(() => this.setTyping(false), timeoutMs);
+  }
+
+  /** While a person from the support team holds the chat, they see when the customer types. */
+  tellAgentTyping() {
+    const now = Date.now();
+    if (!this.state.agent || !this.ready || !this.input.value || now - (this.typingSentAt || 0) < TYPING_SIGNAL_MS) return;
+    this.typingSentAt = now;
+    this.socket.emit("user_typing", { session_id: this.state.sessionId });
   }
 
   setOpen(open, { focus = true, save = true } = {}) {
@@ -210,6 +230,7 @@ export class Widget {
     const { maxLength } = this.config;
     const length = this.input.value.length;
     this.store.saveDraft(this.input.value);
+    this.tellAgentTyping();
     this.error.textContent = "";
     this.counter.hidden = length < maxLength * COUNTER_FROM;
     this.counter.textContent = `${length} / ${maxLength} characters`;
@@ -279,7 +300,8 @@ export class Widget {
         this.save();
       }
     });
-    this.setTyping(true);
+    // While a person holds the chat the bot does not answer: no "Assistant is typing".
+    if (!this.state.agent) this.setTyping(true);
   }
 
   flushQueue() {
@@ -310,6 +332,7 @@ export class Widget {
       message.agent = agent;
       const notice = data.metadata.notice;
       if (notice === "joined" || notice === "released" || notice === "closed") message.notice = notice;
+      this.state.agent = notice === "released" || notice === "closed" ? null : agent;
     }
     this.state.messages.push(message);
     this.appendMessage(message);
@@ -376,6 +399,10 @@ export class Widget {
       this.flushQueue();
     });
     this.socket.on("bot_uttered", (data) => this.onBotMessage(data));
+    this.socket.on("agent_typing", (data) => {
+      const agent = agentOf(data && { agent: data.agent });
+      if (agent) this.setTyping(true, agent.name.split(" ")[0], AGENT_TYPING_MS);
+    });
     this.socket.on("disconnect", (reason) => {
       this.goneOffline();
       // The server closed this socket itself: socket.io does not retry that on its own.
