@@ -137,9 +137,11 @@ analytics: $(APP_STAMP)
 	@source scripts/stack_env.sh && $(APP_PY) -m insights analytics $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO))
 
 # --- the two front-door commands ----------------------------------------------
+# honcho gets no .env of its own (--env /dev/null): stack_env.sh has exported it as bash reads it,
+# and honcho's reader would take some values differently (it turns a written \n into a line break).
 run: setup train index
 	@mkdir -p var
-	@source scripts/stack_env.sh && exec $(APP_VENV)/bin/honcho -f Procfile start
+	@source scripts/stack_env.sh && exec $(APP_VENV)/bin/honcho -f Procfile start --env /dev/null
 
 # The same stack scaled out: RASA_REPLICAS Rasa and ACTION_REPLICAS action processes behind HAProxy,
 # on PostgreSQL, Redis and RabbitMQ (their URLs in .env; docs/scaling.md).

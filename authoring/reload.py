@@ -2,8 +2,8 @@
 restarting anything, so no conversation is dropped.
 
 1. `make train` (trains only when the data or config changed);
-2. `PUT /model` on Rasa's HTTP API (Rasa 3.6, started with `--enable-api --auth-token`) with the
-   model file; Rasa loads it next to the old one and then switches. Conversations live in the SQL
+2. `PUT /model` on Rasa's HTTP API (Rasa 3.6, started with `--enable-api`, token RASA_API_TOKEN) with
+   the model file; Rasa loads it next to the old one and then switches. Conversations live in the SQL
    tracker store and Rasa hands its lock store to the new model, so a conversation continues
    where it was, slots and active form included;
 3. waits until `GET /status` reports the new model (file name and model id);

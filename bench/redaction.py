@@ -102,6 +102,47 @@ def score(redact, cases: list[tuple[str, str, str]], ordinary: list[str]) -> dic
     }
 
 
+def hostile_texts() -> dict[str, str]:
+    """Log lines and messages built to be slow: one long run of brackets (a nested payload), a
+    cue word repeated without spaces, and a long ordinary text full of cue words."""
+
+    def nested(depth: int) -> str:
+        return '/greet{"a":' + "[" * depth + "]" * depth + "}"
+
+    return {
+        "nested 2 KB": nested(1000),
+        "nested 4 KB": nested(2000),
+        "nested 8 KB": nested(4000),
+        "nested 200 KB": nested(100_000),
+        "'code' x 25,000": "code" * 25_000,
+        "100 KB with cues": "my card 4111 1111 1111 1111 and the code 123-456 please " * 1_800,
+    }
+
+
+def whole_text_tokens(text: str) -> int:
+    """spaCy's tokenizer and Matcher over the whole text, as redaction ran them before it read
+    windows: the cost of that approach."""
+    nlp, matcher = redaction._matcher()
+    return len(matcher(nlp(text)))
+
+
+def hostile_costs(texts: dict[str, str], whole_text_up_to: int = 10_000) -> dict[str, dict[str, float | None]]:
+    """Milliseconds for each text: the redaction as it runs, and the whole-text Matcher (skipped
+    beyond `whole_text_up_to` characters, where it takes minutes)."""
+    out: dict[str, dict[str, float | None]] = {}
+    for name, text in texts.items():
+        started = time.perf_counter()
+        redaction.redact(text)
+        windowed = (time.perf_counter() - started) * 1000
+        whole = None
+        if len(text) <= whole_text_up_to:
+            started = time.perf_counter()
+            whole_text_tokens(text)
+            whole = (time.perf_counter() - started) * 1000
+        out[name] = {"chars": len(text), "ms_windows": round(windowed, 1), "ms_whole_text": whole and round(whole, 1)}
+    return out
+
+
 def main() -> None:
     cases, ordinary = secret_cases(), ordinary_messages()
     redaction.warm_up()
@@ -115,6 +156,7 @@ def main() -> None:
             "regex layer only": score(regex_only, cases, ordinary),
             "one redaction": score(redaction.redact, cases, ordinary),
         },
+        "hostile_texts_ms": hostile_costs(hostile_texts()),
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "redaction.json").write_text(json.dumps(results, indent=2) + "\n")
@@ -125,6 +167,11 @@ def main() -> None:
         print(
             f"{name:18}{row}{r['secrets_masked_all']:>8.1%}{r['ordinary_changed']:>14.2%}{r['us_per_message_p50']:>9}{r['us_per_message_p95']:>9}"
         )
+
+    print(f"\n{'hostile text':18}{'chars':>9}{'windows ms':>12}{'whole text ms':>15}")
+    for name, r in results["hostile_texts_ms"].items():
+        whole = "-" if r["ms_whole_text"] is None else f"{r['ms_whole_text']:.1f}"
+        print(f"{name:18}{r['chars']:>9,}{r['ms_windows']:>12.1f}{whole:>15}")
 
 
 if __name__ == "__main__":

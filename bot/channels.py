@@ -4,9 +4,16 @@
   at once with a clear reply and never reaches the NLU: a 1 MB paste would otherwise keep the Rasa
   process busy for half a minute while every other conversation waits.
 - Control characters are removed and the text is normalised to NFC before anything reads it.
-- A button payload ("/intent{...}") may only name a domain intent and the few entities the bot's
-  own buttons send (`PAYLOAD_ENTITIES`); anything else is read as plain text, so a typed
-  "/password_reset{"email": "someone@else"}" cannot set slots.
+- The length limit applies before anything else reads the text, button payloads included.
+- Rasa reads any message starting with "/" as a button payload, in a grammar wider than the
+  buttons use ("/intent", "@confidence", spaces, entities as JSON). Such a message is rebuilt: it
+  keeps only a domain intent and the few entity values the bot's own buttons send
+  (`PAYLOAD_ENTITIES`), parsed from a small, flat JSON object; anything else loses its "/" and is
+  read as plain text. So a typed "/password_reset{"email": "someone@else"}" or
+  "/request_human@1.0{"plan": "business"}" cannot set slots, and no nesting reaches a JSON parser.
+- Lone UTF-16 surrogates (valid in JSON, not in UTF-8: no store could write them) are replaced
+  with U+FFFD in the text; a conversation id holding one is refused.
+- A blank message is answered "What can I help with?" without a turn.
 - Too many messages from one conversation or one client in a minute get a "slow down" reply
   (counted in RATE_LIMIT_URL, so every Rasa process sees the same counts).
 - The client's address is put into the message metadata (`tier0_client`) for the action server's
@@ -50,16 +57,25 @@ NOT_NOW = (
     "Sorry, I can't answer right now: part of our service is briefly unavailable. "
     "Please send your message again in a minute."
 )
+BLANK = "What can I help with?"
+BAD_SENDER = "This chat's id is not valid. Please reload the page to start a new chat."
 TALK_TO_PERSON = {"title": "Talk to a person", "payload": "/request_human"}
 CLIENT = "tier0_client"
 # Metadata a client may send: the widget's title of a tapped button.
 CLIENT_METADATA = frozenset({"button_title"})
 # Entities the bot's own buttons put into payloads, and their values.
 PAYLOAD_ENTITIES = {"detail_level": {"plain", "technical"}, "plan": {"free", "plus", "business"}}
-PAYLOAD = re.compile(r"^/(?P<intent>[A-Za-z0-9_]+)(?P<entities>\{.*\})?$", re.DOTALL)
+# Rasa's payload grammar, as wide as Rasa reads it: "/intent", then "@confidence" and entities,
+# with spaces anywhere between.
+PAYLOAD = re.compile(
+    r"^\s*/(?P<intent>[A-Za-z0-9_]+)\s*(?:@\s*[-+0-9.eE]*)?\s*(?P<entities>\{.*\})?\s*$", re.DOTALL
+)
+# The buttons' entities are one flat object of short strings: anything longer or nested is not theirs.
+MAX_PAYLOAD_ENTITIES_CHARS = 200
 DOMAIN = Path(__file__).resolve().parents[1] / "domain.yml"
 # C0/C1 control characters except tab and newline, and the Unicode "non-characters" of no meaning.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 MAX_SENDER_CHARS = 128
 TYPING_TIMEOUT_SECONDS = 2.0
 
@@ -92,31 +108,47 @@ def domain_intents() -> frozenset[str]:
 
 
 def clean_text(text: Any) -> str:
-    """Text as the pipeline may read it: a string, NFC, without control characters."""
+    """Text as the pipeline may read it: a string, NFC, without control characters or lone surrogates."""
     if not isinstance(text, str):
         text = "" if text is None else str(text)
+    text = _SURROGATE.sub("\ufffd", text)
     return _CONTROL.sub("", unicodedata.normalize("NFC", text))
 
 
-def allowed_payload(text: str) -> str:
-    """A button payload reduced to what the bot's buttons send; other text unchanged."""
-    found = PAYLOAD.match(text)
-    if not found:
-        return text
-    if found.group("intent") not in domain_intents():
-        return text[1:]  # "/not_an_intent": plain text
-    raw = found.group("entities")
-    if not raw:
-        return text
+def valid_sender(sender: Any) -> bool:
+    """A conversation id every store can write: 1 to MAX_SENDER_CHARS characters, valid Unicode."""
+    return (
+        isinstance(sender, str)
+        and 0 < len(sender) <= MAX_SENDER_CHARS
+        and not _SURROGATE.search(sender)
+        and not _CONTROL.search(sender)
+    )
+
+
+def button_entities(raw: str | None) -> dict[str, str]:
+    """The entities of a payload the bot's buttons could have sent; {} for anything else."""
+    if not raw or len(raw) > MAX_PAYLOAD_ENTITIES_CHARS or raw.count("{") + raw.count("[") > 1:
+        return {}
     try:
         given = json.loads(raw)
-    except ValueError:
-        given = {}
-    kept = {
+    except (ValueError, RecursionError):
+        return {}
+    return {
         k: v
         for k, v in (given.items() if isinstance(given, dict) else [])
         if k in PAYLOAD_ENTITIES and isinstance(v, str) and v in PAYLOAD_ENTITIES[k]
     }
+
+
+def allowed_payload(text: str) -> str:
+    """A message Rasa would read as a payload, rebuilt as "/intent" plus the entities the bot's
+    buttons send, or else plain text with no leading "/"; other text unchanged."""
+    if not text.lstrip().startswith("/"):
+        return text
+    found = PAYLOAD.match(text)
+    if not found or found.group("intent") not in domain_intents():
+        return text.lstrip().lstrip("/").lstrip()  # "/not_an_intent", "/x@y": plain text
+    kept = button_entities(found.group("entities"))
     return f"/{found.group('intent')}" + (json.dumps(kept) if kept else "")
 
 
@@ -141,10 +173,15 @@ def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
     limit = max_message_chars()
 
     async def handle(message: UserMessage) -> Any:
-        message.text = allowed_payload(clean_text(message.text))
-        if len(message.text) > limit:
-            reply = TOO_LONG.format(length=len(message.text), limit=limit)
+        text = clean_text(message.text)
+        # Measured before anything parses it: a payload is text like any other.
+        if len(text) > limit:
+            reply = TOO_LONG.format(length=len(text), limit=limit)
             await message.output_channel.send_text_with_buttons(message.sender_id, reply, [TALK_TO_PERSON])
+            return None
+        message.text = allowed_payload(text)
+        if not message.text.strip():
+            await message.output_channel.send_text_message(message.sender_id, BLANK)
             return None
         if too_fast(message):
             await message.output_channel.send_text_message(message.sender_id, TOO_FAST)
@@ -198,8 +235,11 @@ class GuardedRestInput(RestInput):
             except Exception:  # Sanic's own 400 says why
                 return None
             sender, text = (body.get("sender"), body.get("message")) if isinstance(body, dict) else (None, None)
-            if not isinstance(sender, str) or not sender or len(sender) > MAX_SENDER_CHARS:
-                return response.json({"error": f"'sender' must be a string of 1 to {MAX_SENDER_CHARS} characters"}, 400)
+            if not valid_sender(sender):
+                return response.json(
+                    {"error": f"'sender' must be a string of 1 to {MAX_SENDER_CHARS} valid, printable characters"},
+                    400,
+                )
             if not isinstance(text, str):
                 return response.json({"error": "'message' must be a string"}, 400)
             if "metadata" in body and not isinstance(body["metadata"], dict):
@@ -271,6 +311,9 @@ class GuardedSocketIOInput(SocketIOInput):
         async def handle_message(sid: str, data: Any) -> None:
             if not isinstance(data, dict) or not isinstance(data.get("message", ""), str):
                 return  # not a message the widget sends: nothing to answer
+            if "session_id" in data and not valid_sender(data["session_id"]):
+                await self.sio.emit(self.bot_message_evt, {"text": BAD_SENDER}, room=sid, namespace=namespace)
+                return
             environ = self.sio.get_environ(sid, namespace) or {}
             client = client_address(environ.get("HTTP_X_FORWARDED_FOR"), environ.get("REMOTE_ADDR"))
             given = data.get(self.metadata_key)
@@ -322,9 +365,14 @@ class GuardedSocketIOInput(SocketIOInput):
         sessions: dict[str, str] = {}  # socket id -> conversation_id
 
         async def session_request(sid: str, data: Any) -> None:
+            given = data.get("session_id") if isinstance(data, dict) else None
+            if given is not None and not valid_sender(given):
+                await sio.emit(self.bot_message_evt, {"text": BAD_SENDER}, room=sid, namespace=namespace)
+                return
             await rasa_session_request(sid, data)
+            # Rasa's handler makes up an id for a widget that has none yet (it writes it into `data`).
             session_id = data.get("session_id") if isinstance(data, dict) else None
-            if isinstance(session_id, str) and 0 < len(session_id) <= MAX_SENDER_CHARS:
+            if isinstance(session_id, str):
                 first = session_id not in sessions.values()
                 sessions[sid] = session_id
                 if first:

@@ -114,8 +114,14 @@ class AtomicRedisLockStore(LockStore):
         keys, ttl_ms = self._keys(conversation_id), int(self.ticket_ttl * 1000)
         try:
             ticket = int(await self._issue(keys=keys, args=[ttl_ms]))
-        except RedisError as exc:
-            raise LockError(f"Redis lock store at {self.url} is unreachable: {exc}") from exc
+        except RedisError:
+            # After Redis was away every pooled connection may be dead, not only the one retried:
+            # drop them all and try once more on a new one before the turn fails.
+            await self.redis.connection_pool.disconnect()
+            try:
+                ticket = int(await self._issue(keys=keys, args=[ttl_ms]))
+            except RedisError as exc:
+                raise LockError(f"Redis lock store at {self.url} is unreachable: {exc}") from exc
         keep_alive = None
         try:
             await self._wait_for_turn(conversation_id, keys, ttl_ms, ticket, lock_lifetime)

@@ -8,7 +8,11 @@ the app's).
 Two layers. Regular expressions first: passwords after "password is", Luhn-valid card numbers,
 one-time codes, licence keys. Then a spaCy token Matcher for phrasings a single regex misses: "the
 password I used was X", a code written "123-456", and a card number with a typo (fails Luhn) right
-after the word "card". spaCy runs only on texts with one of its trigger words.
+after the word "card". spaCy runs only on texts with one of its trigger words, and only on a short
+window after each of them: its patterns start at the trigger word and span a few tokens, and spaCy's
+cost on one long token grows with the square of its length (a 10 KB run of brackets took seconds).
+Windows keep the cost of any text linear in its length; `redact_logs` also cuts a log message to
+MAX_LOG_MESSAGE_CHARS first, so no log line costs more than a few milliseconds.
 """
 
 from __future__ import annotations
@@ -71,6 +75,14 @@ _TRIGGER = re.compile(r"pass|pw|pin|code|otp|card|visa|amex|\bcc\b", re.IGNORECA
 # A bot turn that asked for the code: any 6 digits in the customer's next turn are the code.
 _ASKS_FOR_CODE = re.compile(r"\bcode\b", re.IGNORECASE)
 _NEXT_WORD = re.compile(r"\s*([^\s,;]+)")
+# Characters after a trigger word within which the Matcher's patterns end; a window tokenized for it
+# is twice as long, so one window covers every trigger in its first half.
+MATCH_REACH_CHARS = 100
+# How far a window reaches back to the start of the word holding a trigger ("mypassword"), and on to
+# the end of the word it would cut.
+_WORD_EDGE_CHARS = 30
+# A log message longer than this is cut before it is masked and written (what was cut is counted).
+MAX_LOG_MESSAGE_CHARS = 4000
 
 
 @lru_cache(maxsize=1)
@@ -129,27 +141,47 @@ def warm_up() -> None:
     _matcher()
 
 
+def _windows(text: str) -> list[tuple[int, int]]:
+    """(start, end) pieces of `text` that hold every trigger word and MATCH_REACH_CHARS after it."""
+    windows: list[tuple[int, int]] = []
+    covered_until = -1
+    for found in _TRIGGER.finditer(text):
+        if found.start() <= covered_until:
+            continue
+        start = found.start()
+        while start > 0 and not text[start - 1].isspace() and found.start() - start < _WORD_EDGE_CHARS:
+            start -= 1
+        end = min(len(text), start + 2 * MATCH_REACH_CHARS)
+        limit = min(len(text), end + _WORD_EDGE_CHARS)
+        while end < limit and not text[end].isspace():
+            end += 1
+        windows.append((start, end))
+        covered_until = start + MATCH_REACH_CHARS
+    return windows
+
+
 def _matcher_spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, mask) character spans the Matcher finds."""
     nlp, matcher = _matcher()
-    doc = nlp(text)
     spans: list[tuple[int, int, str]] = []
-    for match_id, start, end in matcher(doc):
-        rule = nlp.vocab.strings[match_id]
-        span = doc[start:end]
-        if rule == "PASSWORD_AFTER":
-            word = _NEXT_WORD.match(text, span.end_char)
-            if word and not word.group(1).startswith("["):
-                spans.append((word.start(1), word.end(1), PASSWORD_MASK))
-        elif rule == "CODE_SPLIT":
-            spans.append((doc[end - 3].idx, span.end_char, CODE_MASK))
-        else:  # CARD_NUMBER: the digit tokens at the end of the match
-            first = end
-            while first > start and re.fullmatch(r"[\d-]+", doc[first - 1].text):
-                first -= 1
-            digits = re.sub(r"\D", "", doc[first:end].text)
-            if 12 <= len(digits) <= 19:
-                spans.append((doc[first].idx, span.end_char, CARD_MASK))
+    for offset, stop in _windows(text):
+        doc = nlp(text[offset:stop])
+        for match_id, start, end in matcher(doc):
+            rule = nlp.vocab.strings[match_id]
+            span = doc[start:end]
+            if rule == "PASSWORD_AFTER":
+                word = _NEXT_WORD.match(text, offset + span.end_char)
+                if word and not word.group(1).startswith("["):
+                    spans.append((word.start(1), word.end(1), PASSWORD_MASK))
+            elif rule == "CODE_SPLIT":
+                spans.append((offset + doc[end - 3].idx, offset + span.end_char, CODE_MASK))
+            else:  # CARD_NUMBER: the digit tokens at the end of the match
+                first = end
+                while first > start and re.fullmatch(r"[\d-]+", doc[first - 1].text):
+                    first -= 1
+                digits = re.sub(r"\D", "", doc[first:end].text)
+                if 12 <= len(digits) <= 19:
+                    spans.append((offset + doc[first].idx, offset + span.end_char, CARD_MASK))
     return spans
 
 
@@ -207,13 +239,20 @@ def redact_logs() -> None:
             message = record.getMessage()
         except Exception:  # a broken format string: logging reports it itself
             return record
-        masked = redact(message)
+        masked = redact(shortened_for_log(message))
         if masked != message:
             record.msg, record.args = masked, ()
         return record
 
     redacting_record.redacting = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(redacting_record)
+
+
+def shortened_for_log(message: str) -> str:
+    """A log message cut to MAX_LOG_MESSAGE_CHARS, saying how much was left out."""
+    if len(message) <= MAX_LOG_MESSAGE_CHARS:
+        return message
+    return f"{message[:MAX_LOG_MESSAGE_CHARS]}... [{len(message) - MAX_LOG_MESSAGE_CHARS:,} more characters not logged]"
 
 
 def code_expected_after(bot_text: str | None) -> bool:

@@ -8,7 +8,8 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-def _replay(bodies: list[bytes], last: Message | None, then: Receive | None = None) -> Receive:
+def replay(bodies: list[bytes], last: Message | None, then: Receive | None = None) -> Receive:
+    """A `receive` that hands the app a body already read (then `last`, then whatever `then` gives)."""
     queue: list[Message] = [{"type": "http.request", "body": b, "more_body": False} for b in bodies]
     if last is not None:
         queue.append(last)
@@ -44,7 +45,7 @@ class BodyLimitMiddleware:
         while more:
             message = await receive()
             if message["type"] != "http.request":
-                await self.app(scope, _replay([], message), send)
+                await self.app(scope, replay([], message), send)
                 return
             chunks.append(message.get("body", b""))
             received += len(chunks[-1])
@@ -52,7 +53,7 @@ class BodyLimitMiddleware:
                 await self._refuse(send)
                 return
             more = message.get("more_body", False)
-        await self.app(scope, _replay([b"".join(chunks)], None, receive), send)
+        await self.app(scope, replay([b"".join(chunks)], None, receive), send)
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps({"detail": f"request body over {self.max_bytes} bytes"}).encode()

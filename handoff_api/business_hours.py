@@ -2,8 +2,10 @@
 
 Inside working hours: now + PICKUP_MINUTES. Outside: the next opening time (weekends, evenings and
 BUSINESS_HOLIDAYS skipped). Business-plan customers have 24/7 chat (docs/nimbus-facts.md), so their
-tickets count as inside working hours at any time: the plan is read from the ticket's slots,
-`customer_plan` (the account's plan, when the bot looked it up) or else `plan`.
+tickets count as inside working hours at any time. Only a verified fact buys that promise: the
+account's plan (`customer_plan`, which the bot adds from the account backend after the customer
+proved their email) on a ticket marked `customer_verified`. The `plan` slot is what the customer
+said ("I'm on the business plan"), which anyone can say.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ class Pickup:
     open_now: bool = False
 
 
-def is_business_plan(slots: Mapping[str, Any]) -> bool:
-    plan = slots.get("customer_plan") or slots.get("plan") or ""
+def is_business_plan(slots: Mapping[str, Any], verified: bool) -> bool:
+    """Whether the account behind a ticket is on the Business plan, as the backend said."""
+    plan = slots.get("customer_plan") if verified else None
     return isinstance(plan, str) and plan.strip().lower() == "business"
 
 
@@ -63,12 +66,12 @@ def _zone_label(settings: Settings) -> str:
     return settings.business_timezone.rsplit("/", 1)[-1].replace("_", " ") + " time"
 
 
-def expected_pickup(settings: Settings, now: dt.datetime, slots: Mapping[str, Any]) -> Pickup:
+def expected_pickup(settings: Settings, now: dt.datetime, slots: Mapping[str, Any], verified: bool = False) -> Pickup:
     now = now.astimezone(dt.timezone.utc)
     local = now.astimezone(settings.zone)
     soon = now + dt.timedelta(minutes=settings.pickup_minutes)
     minutes = f"about {settings.pickup_minutes} minutes"
-    if settings.business_plan_always_open and is_business_plan(slots):
+    if settings.business_plan_always_open and is_business_plan(slots, verified):
         return Pickup(
             soon,
             f"Business plan support is available around the clock; a person will pick this up within {minutes}.",

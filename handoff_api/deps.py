@@ -3,10 +3,11 @@
 Credentials:
 - the bot: `Authorization: Bearer <HANDOFF_BOT_TOKEN>`;
 - staff over the API: `Authorization: Basic <email:password>` (for scripts), or the signed session
-  cookie that /staff/login sets (for the staff pages). A state-changing API request that rides on
-  the cookie must also send the session's CSRF token as `X-CSRF-Token`, since a browser sends the
-  cookie by itself. Basic is never challenged (no `WWW-Authenticate: Basic`), so browsers never
-  cache it and send it on their own.
+  cookie that /staff/login sets (for the staff pages; it counts while its sign-in is open on the
+  server: staff_sessions.py). A state-changing API request that rides on the cookie must also send
+  the session's CSRF token as `X-CSRF-Token`, since a browser sends the cookie by itself. Basic is
+  never challenged (no `WWW-Authenticate: Basic`), so browsers never cache it and send it on their
+  own.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBas
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handoff_api import staff_presence
+from handoff_api import staff_presence, staff_sessions
 from handoff_api.db import Database
 from handoff_api.login_throttle import client_address
 from handoff_api.models import StaffUser
@@ -81,15 +82,16 @@ def _is_bot(settings: Settings, credentials: HTTPAuthorizationCredentials | None
 
 
 def staff_from_session(request: Request, session: Session) -> StaffUser | None:
-    """The staff user of a valid session cookie. A password reset ends older sessions."""
+    """The staff user of a valid session cookie: signed by us, its sign-in still open on the server
+    (logging out closes it), made after the user's last password reset."""
     data = request.scope.get("session") or {}
-    staff_id, stamp = data.get("staff_id"), data.get("pwd")
-    if not isinstance(staff_id, int):
+    staff_id, stamp, session_id = data.get("staff_id"), data.get("pwd"), data.get("sid")
+    if not isinstance(staff_id, int) or not isinstance(session_id, str):
         return None
     user = session.get(StaffUser, staff_id)
     if user is None or not user.active or stamp != user.password_changed_at.isoformat():
         return None
-    return user
+    return user if staff_sessions.is_open(session, session_id, user.id) else None
 
 
 def authenticate_staff(session: Session, email: str, password: str) -> StaffUser | None:

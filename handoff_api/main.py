@@ -44,6 +44,7 @@ from handoff_api.routes import (
     tickets,
 )
 from handoff_api.settings import Settings, get_settings
+from handoff_api.unicode_check import UnicodeCheckMiddleware
 from handoff_api.webhooks import WebhookWorker
 from insights.service import Insights
 
@@ -160,6 +161,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         same_site="lax",
         https_only=settings.cookie_secure,
     )
+    # Inside the body limit: it reads only bodies already held to MAX_REQUEST_BYTES.
+    app.add_middleware(UnicodeCheckMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     # The widget bundle is ~150 KB and ~50 KB compressed: it matters on a phone's connection.
     app.add_middleware(GZipMiddleware, minimum_size=1024)

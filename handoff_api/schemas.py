@@ -64,6 +64,9 @@ class TicketCreate(BaseModel):
     # Set by the bot when the full escalation was refused and this is what could be kept; the staff
     # queue shows it.
     alert: Text | None = Field(default=None, max_length=limits.MAX_ALERT_CHARS)
+    # Set by the bot beyond its hourly escalation limit for the client's address: that address's
+    # escalations in the hour. The ticket is kept and shown apart on the staff queue.
+    flood_suspected: int | None = Field(default=None, ge=1)
 
 
 class TurnOut(TurnIn):
@@ -109,6 +112,7 @@ class TicketSummary(BaseModel):
     customer_verified: bool
     assignee: str | None
     alert: str | None = None
+    flood_suspected: int | None = None
     expected_pickup_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -98,7 +98,7 @@ class Settings(InsightsSettings):
 
     # --- live takeover: an agent joins the customer's chat (docs/takeover.md) ---
     # Where this service reaches the Rasa server's HTTP API (the balancer in the scaled setup) and
-    # the token that API takes (RASA_API_TOKEN, shared with Rasa's --auth-token).
+    # the token that API takes (RASA_API_TOKEN, which bot.rasa_launcher gives Rasa from the environment).
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_api_token: str = ""
     rasa_timeout_seconds: float = 10.0

@@ -94,7 +94,7 @@ def create_ticket(
 ) -> tuple[Ticket, bool]:
     """The new ticket and False, or with a known Idempotency-Key the earlier ticket and True."""
     digest = request_hash(data)
-    pickup = expected_pickup(settings, now, data.slots)
+    pickup = expected_pickup(settings, now, data.slots, data.customer_verified)
     if pickup.open_now and settings.queue_estimate:
         position = queue_position(db, settings, data.queue, now)
         minutes = position.minutes if position.minutes is not None else settings.pickup_minutes
@@ -124,6 +124,7 @@ def create_ticket(
                 steps_tried=redact_json(data.steps_tried),
                 kb_articles=data.kb_articles,
                 alert=data.alert,
+                flood_suspected=data.flood_suspected,
                 expected_pickup_at=pickup.at,
                 pickup_message=pickup.message,
                 idempotency_key=idempotency_key,
@@ -136,6 +137,8 @@ def create_ticket(
             audit.record(ticket, audit.BOT_ACTOR, "created", new=f"{ticket.queue}/{ticket.priority}")
             if data.alert:
                 log.error("ticket %s: %s", ticket.id, data.alert)
+            if data.flood_suspected:
+                log.warning("ticket %s: escalation %d from one address this hour", ticket.id, data.flood_suspected)
             try:
                 session.flush()
                 webhooks.enqueue(
@@ -171,9 +174,11 @@ class TicketFilters:
     assignee: str | None = None
     created_from: dt.datetime | None = None
     created_to: dt.datetime | None = None
-    # Searched in id, summary, customer email and name, and the transcript.
+    # Searched in id, conversation id, summary, customer email and name, and the transcript.
     q: str | None = None
     oldest_first: bool = False
+    # True: only tickets filed beyond an address's escalation limit; False: none of them; None: all.
+    flood_suspected: bool | None = None
 
 
 def list_tickets(session: Session, filters: TicketFilters, limit: int, offset: int) -> tuple[list[Ticket], int]:
@@ -186,6 +191,9 @@ def list_tickets(session: Session, filters: TicketFilters, limit: int, offset: i
     ):
         if values:
             query = query.where(column.in_(values))
+    if filters.flood_suspected is not None:
+        flooded = Ticket.flood_suspected.is_not(None)
+        query = query.where(flooded if filters.flood_suspected else ~flooded)
     if filters.assignee == "none":
         query = query.where(Ticket.assignee.is_(None))
     elif filters.assignee:
@@ -203,6 +211,7 @@ def list_tickets(session: Session, filters: TicketFilters, limit: int, offset: i
         query = query.where(
             or_(
                 Ticket.id.ilike(pattern, escape="\\"),
+                Ticket.conversation_id.ilike(pattern, escape="\\"),
                 Ticket.summary.ilike(pattern, escape="\\"),
                 Ticket.customer_email.ilike(pattern, escape="\\"),
                 Ticket.customer_name.ilike(pattern, escape="\\"),

@@ -43,7 +43,8 @@ def render(settings: ScaledSettings, model: Path) -> str:
             f"rasa-{port - settings.scaled_rasa_base_port}",
             f"{RASA_PY} -m bot.rasa_launcher run --model {model} --interface 127.0.0.1 --port {port}"
             " --credentials credentials.yml --endpoints endpoints.scaled.yml --cors %(ENV_RASA_CORS_ORIGINS)s"
-            " --enable-api --auth-token=%(ENV_RASA_API_TOKEN)s",
+            # The API token: the launcher reads RASA_API_TOKEN itself (a command line is public).
+            " --enable-api",
             log_dir,
         )
         for port in rasa_ports(settings)

@@ -318,9 +318,8 @@ def running_stack(model: Path, kb_index: Path, extra_env: dict[str, str] | None 
             str(ROOT / "endpoints.yml"),
             "--cors",
             *env["RASA_CORS_ORIGINS"].split(),
+            # The API token is RASA_API_TOKEN in env: the launcher keeps it off the command line.
             "--enable-api",
-            # One argument: a random token may start with "-", which argparse would take for an option.
-            f"--auth-token={env['RASA_API_TOKEN']}",
         ],
     }
     stack.commands = commands

@@ -24,7 +24,8 @@ from bot.actions.verification import FAILED, LIMITED, LOCKED, verified_here
 
 VERIFICATION_NOTES = {
     FAILED: "One-time code verification failed.",
-    LIMITED: "Too many one-time codes asked for this address or conversation: none sent.",
+    LIMITED: "No one-time code sent: a code limit (email, conversation or client address) was reached, or the "
+    "counts were unavailable.",
     LOCKED: "Too many wrong one-time codes for this address today: sign-in locked, needs a person.",
 }
 

@@ -13,8 +13,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from accounts import async_backend
 from bot.actions.dialogue import leave_csat_question
 from bot.actions.flow_content import flow_book
-from bot.actions.handoff_outbox import HandoffOutbox, deliver, outbox_from_settings
-from bot.actions.limits import may_escalate
+from bot.actions.handoff_outbox import REFERENCE_PREFIX, HandoffOutbox, deliver, outbox_from_settings
+from bot.actions.limits import asked_again, flood_count
 from bot.actions.transcript import customer_email, transcript_from_tracker
 from bot.actions.widget_payloads import widget_payload
 from common.redaction import SECRET_SLOTS
@@ -152,14 +152,15 @@ async def hand_over(
 ) -> list[dict[str, Any]]:
     """Create the ticket and tell the customer its number (used by every path that escalates)."""
     earlier = tracker.get_slot("handoff_ticket_id")
-    if not may_escalate(tracker):
-        # Several tickets from this conversation or address within the hour: the team has them.
-        dispatcher.utter_message(
-            text=f"Your request is already with our support team{f' ({earlier})' if earlier else ''}. "
-            "They have this whole conversation, so there's no need for another ticket."
-        )
+    # Counted on every escalation, so the conversation's first ticket starts the hour.
+    again = asked_again(tracker)
+    if earlier and again:
+        dispatcher.utter_message(text=already_with_team(earlier))
         return [SlotSet("handoff_reason", None)]
     ticket = build_ticket(tracker, reason, kb_feedback, ts_steps, queue, note)
+    flood = flood_count(tracker)
+    if flood:
+        ticket["flood_suspected"] = flood
     await add_verified_customer(tracker, ticket)
     # Stored before the first attempt: if the service is down or slow, or this process restarts,
     # the escalation is still delivered (bot/actions/handoff_outbox.py).
@@ -190,6 +191,19 @@ async def hand_over(
     )
     dispatcher.utter_message(json_message=widget_payload(ticket={"id": escalation.reference, "kind": "reference"}))
     return [SlotSet("handoff_ticket_id", escalation.reference), SlotSet("handoff_reason", None)]
+
+
+def already_with_team(earlier: str) -> str:
+    """What a customer who asks again is told: the ticket (or saved reference) this conversation has."""
+    if earlier.startswith(REFERENCE_PREFIX):
+        return (
+            f"Your request is already saved under the reference {earlier}: it reaches our support team "
+            "as soon as our ticket system answers again, with this whole conversation. There's no need to ask again."
+        )
+    return (
+        f"Your request is already with our support team: your ticket number is {earlier}. They have this whole "
+        "conversation, so there's no need for another ticket."
+    )
 
 
 async def add_verified_customer(tracker: Tracker, ticket: dict[str, Any]) -> None:

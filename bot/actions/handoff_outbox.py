@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 PURGE_EVERY_SECONDS = 3600  # retention runs hourly; it only needs to keep up with days
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+REFERENCE_PREFIX = "REF-"
 # Answers that will never turn into a ticket however often they are retried (a malformed body,
 # a key reused with another body): kept for an operator, not retried.
 PERMANENT = {400, 409, 413, 422}
@@ -113,7 +114,7 @@ class HandoffOutbox:
         now = time.time()
         with self._db() as db:
             while True:
-                reference = "REF-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+                reference = REFERENCE_PREFIX + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
                 try:
                     db.execute(
                         "INSERT INTO escalations"

@@ -36,16 +36,25 @@ def _all_allowed(checks: list[tuple[str, int, int]], when_unavailable: bool) -> 
         return when_unavailable
 
 
-def may_send_code(tracker: Tracker, email: str) -> bool:
+# Why a one-time code was not sent: each limit, and the counter store being away.
+CODE_LIMITS = ("email", "conversation", "client")
+COUNTS_UNAVAILABLE = "unavailable"
+
+
+def code_refusal(tracker: Tracker, email: str) -> str | None:
+    """None when a code may be sent to `email`; else the first limit it is past (CODE_LIMITS), or
+    COUNTS_UNAVAILABLE when nothing can be counted (account security fails closed)."""
     s = get_settings()
-    return _all_allowed(
-        [
-            (f"otp-send:email:{email.lower()}", s.otp_codes_per_email_hour, HOUR),
-            (f"otp-send:conversation:{tracker.sender_id}", s.otp_codes_per_conversation_hour, HOUR),
-            (f"otp-send:client:{client_of(tracker)}", s.otp_codes_per_client_hour, HOUR),
-        ],
-        when_unavailable=False,  # account security fails closed
-    )
+    checks = {
+        "email": (f"otp-send:email:{email.lower()}", s.otp_codes_per_email_hour),
+        "conversation": (f"otp-send:conversation:{tracker.sender_id}", s.otp_codes_per_conversation_hour),
+        "client": (f"otp-send:client:{client_of(tracker)}", s.otp_codes_per_client_hour),
+    }
+    try:
+        hits = {name: limiter().hit(key, limit, HOUR) for name, (key, limit) in checks.items()}
+    except LimiterUnavailableError:
+        return COUNTS_UNAVAILABLE
+    return next((name for name in CODE_LIMITS if not hits[name].allowed), None)
 
 
 def _wrong_codes_key(email: str) -> str:
@@ -68,12 +77,22 @@ def wrong_codes_left(email: str) -> int:
     return max(0, get_settings().otp_failures_per_email_day - used)
 
 
-def may_escalate(tracker: Tracker) -> bool:
+def asked_again(tracker: Tracker) -> bool:
+    """Whether this conversation is past its tickets for the hour (its request is with the team).
+    Unknown counts say no: a customer who needs a person is never refused for want of a counter."""
     s = get_settings()
-    return _all_allowed(
-        [
-            (f"escalate:conversation:{tracker.sender_id}", s.escalations_per_conversation_hour, HOUR),
-            (f"escalate:client:{client_of(tracker)}", s.escalations_per_client_hour, HOUR),
-        ],
-        when_unavailable=True,  # a customer who needs a person is never refused for want of a counter
+    return not _all_allowed(
+        [(f"escalate:conversation:{tracker.sender_id}", s.escalations_per_conversation_hour, HOUR)],
+        when_unavailable=True,
     )
+
+
+def flood_count(tracker: Tracker) -> int | None:
+    """Escalations from the customer's address this hour, this one included, once they pass the
+    per-address limit; None within it (or when not counted). The ticket is filed either way: an
+    office or a hotel shares one address, so the count only flags the ticket for the team."""
+    try:
+        hit = limiter().hit(f"escalate:client:{client_of(tracker)}", get_settings().escalations_per_client_hour, HOUR)
+    except LimiterUnavailableError:
+        return None
+    return None if hit.allowed else hit.count

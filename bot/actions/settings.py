@@ -55,8 +55,10 @@ class ActionSettings(BaseSettings):
     otp_codes_per_conversation_hour: int = 3
     otp_codes_per_client_hour: int = 10
     otp_failures_per_email_day: int = 6
-    # Tickets a conversation or a client address may open in an hour.
-    escalations_per_conversation_hour: int = 3
+    # Tickets a conversation opens in an hour: asking again names the ticket it has.
+    escalations_per_conversation_hour: int = 1
+    # Tickets from one client address in an hour before further ones are flagged for the team
+    # (flood_suspected); they are filed all the same.
     escalations_per_client_hour: int = 20
 
 

@@ -19,7 +19,7 @@ from bot.actions.asking import MAX_ASKS, confirm, times_asked, unchanged
 from bot.actions.detours import answer_on_the_side
 from bot.actions.dialogue import INTERRUPTIONS, PERSON_OR_NOT, latest_intent, latest_text, leave_csat_question
 from bot.actions.interruptions import Interruption, interruption
-from bot.actions.limits import may_send_code, wrong_code, wrong_codes_left
+from bot.actions.limits import code_refusal, wrong_code, wrong_codes_left
 from bot.actions.triage import kb_first
 from bot.actions.understanding import signals
 
@@ -80,14 +80,24 @@ async def verified_here(tracker: Tracker) -> bool:
     return await async_backend().has_grant(tracker.sender_id, tracker.get_slot("verified_email"))
 
 
+# What the customer is told when no code goes out, by the limit that stopped it (limits.py).
+NO_CODE_BECAUSE = {
+    "email": "Several codes were sent to that email address in the last hour, so for its security I won't send "
+    "another now.",
+    "conversation": "I've sent several codes in this chat in the last hour, so for your security I won't send "
+    "another now.",
+    "client": "Many codes were asked for from your network in the last hour, so for security I won't send "
+    "another now.",
+    "unavailable": "I can't send a code right now: the part of our service that counts them is unavailable.",
+}
+
+
 async def send_code_within_limits(dispatcher: CollectingDispatcher, tracker: Tracker, email: str) -> bool:
     """Mail a code unless this email, conversation or client asked for too many; False then (and
     the customer is told a person will continue)."""
-    if not may_send_code(tracker, email):
-        dispatcher.utter_message(
-            text="Several codes were asked for this address in a short time, so for your security I'll stop "
-            "sending them. A person will help you from here."
-        )
+    refused = code_refusal(tracker, email)
+    if refused:
+        dispatcher.utter_message(text=f"{NO_CODE_BECAUSE[refused]} A person will help you from here.")
         return False
     await async_backend().send_code(email)
     return True

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from typing import Annotated, Any, get_args
 from urllib.parse import urlencode
 
@@ -14,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from handoff_api import kb_drafts, takeover
+from handoff_api import kb_drafts, staff_sessions, takeover
 from handoff_api.deps import (
     DbDep,
     SessionDep,
@@ -56,6 +57,7 @@ def login_page(request: Request, session: SessionDep, next: str | None = None) -
 def login(
     request: Request,
     session: SessionDep,
+    db: DbDep,
     email: Annotated[str, Form(max_length=320)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
     csrf_token_: Annotated[str, Form(alias="csrf_token")] = "",
@@ -89,13 +91,20 @@ def login(
         )
     # A fresh session (and CSRF token) at login: nothing chosen before login carries over.
     request.session.clear()
-    request.session.update(staff_id=user.id, pwd=user.password_changed_at.isoformat(), flash=[f"Welcome, {user.name}."])
+    session_id = staff_sessions.start(db, user.id, request.app.state.clock())
+    request.session.update(
+        staff_id=user.id, sid=session_id, pwd=user.password_changed_at.isoformat(), flash=[f"Welcome, {user.name}."]
+    )
     return see_other(safe_next(next))
 
 
 @router.post("/logout")
-def logout(request: Request, csrf_token_: Annotated[str, Form(alias="csrf_token")] = "") -> Response:
+def logout(request: Request, db: DbDep, csrf_token_: Annotated[str, Form(alias="csrf_token")] = "") -> Response:
     check_csrf(request, csrf_token_)
+    # Ended on the server too: a copy of the cookie (another tab, a saved request) stops working.
+    session_id = request.session.get("sid")
+    if isinstance(session_id, str):
+        staff_sessions.end(db, session_id, request.app.state.clock())
     request.session.clear()
     return see_other("/staff/login")
 
@@ -112,6 +121,7 @@ def queue_page(
     age: Annotated[str, Query(max_length=32)] = "",
     assignee: Annotated[str, Query(max_length=320)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
+    flood: Annotated[str, Query(max_length=8)] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     user = staff_or_login(request, session)
@@ -127,10 +137,14 @@ def queue_page(
         created_from=now - newer if newer else None,
         created_to=now - older if older else None,
         q=q.replace("\x00", "") or None,
+        # Tickets filed beyond one address's escalation limit are listed apart (?flood=1), so a
+        # burst from one address cannot bury everyone else's.
+        flood_suspected=flood == "1",
     )
     tickets, total = list_tickets(session, filters, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    _, apart = list_tickets(session, replace(filters, flood_suspected=flood != "1"), 0, 0)
     chosen = {"status": status_, "queue": queue, "priority": priority, "reason": reason, "age": age}
-    chosen |= {"assignee": assignee, "q": q}
+    chosen |= {"assignee": assignee, "q": q, "flood": "1" if flood == "1" else ""}
     query = {k: v for k, v in chosen.items() if v}
     pages = max(1, -(-total // PAGE_SIZE))
     return render(
@@ -140,6 +154,8 @@ def queue_page(
             "user": user,
             "tickets": tickets,
             "total": total,
+            "apart": apart,
+            "apart_url": f"/staff?{urlencode(query | {'flood': '' if flood == '1' else '1'})}",
             "page": page,
             "pages": pages,
             "chosen": chosen,

@@ -145,7 +145,8 @@ def test_a_customer_whose_escalation_is_refused_for_good_is_told_so(
 
     settings = settings_for(service, tmp_path)
     monkeypatch.setattr(handoff, "get_outbox", lambda: HandoffOutbox(settings.handoff_outbox_path))
-    monkeypatch.setattr(handoff, "may_escalate", lambda tracker: True)
+    monkeypatch.setattr(handoff, "asked_again", lambda tracker: False)
+    monkeypatch.setattr(handoff, "flood_count", lambda tracker: None)
     monkeypatch.setattr("bot.actions.handoff_outbox.get_settings", lambda: settings)
     FakeHelpDesk.answers = [422, 422]  # the ticket and its last-resort copy
     tracker = Tracker("c-9", {}, {}, [], False, None, {}, "action_listen")

@@ -60,3 +60,28 @@ def test_log_lines_are_masked_whoever_formats_them(caplog: pytest.LogCaptureFixt
         assert "hunter2hunter2" not in caplog.text and "[password]" in caplog.text
     finally:
         logging.setLogRecordFactory(factory)
+
+
+def test_secrets_anywhere_in_a_long_text_are_masked() -> None:
+    # The token layer reads a window after each trigger word, wherever it is in the text.
+    filler = "my wifi drops " * 400
+    text = (
+        f"{filler}the password I used was Tr0ub4dor&3 {filler}code: 123-456 {filler}my card 4111 1111 1111 1112 failed"
+    )
+    masked = redact(text)
+    assert "Tr0ub4dor" not in masked and "123-456" not in masked and "1112" not in masked
+    assert masked.count("[password]") == masked.count("[one-time code]") == masked.count("[card number]") == 1
+    # Triggers packed closer than a window still each get theirs.
+    assert redact("code 111-222 code 333-444 " * 30) == "code [one-time code] code [one-time code] " * 30
+
+
+def test_a_long_log_message_is_cut_before_it_is_masked() -> None:
+    import logging
+
+    from common.redaction import MAX_LOG_MESSAGE_CHARS, redact_logs
+
+    redact_logs()
+    record = logging.getLogger("t").makeRecord("t", logging.ERROR, __file__, 1, "%s", ("[" * 50_000 + " pw: x",), None)
+    message = record.getMessage()
+    assert len(message) < MAX_LOG_MESSAGE_CHARS + 100
+    assert message.endswith("[46,006 more characters not logged]")

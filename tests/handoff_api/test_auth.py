@@ -3,6 +3,7 @@ with an argon2-hashed password made by the CLI, forms need the CSRF token."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
@@ -176,6 +177,55 @@ def test_a_forged_or_stale_cookie_is_not_a_session(app_factory, database: TestDa
     fresh = app_factory(database)
     fresh.cookies.set("tier0_staff", tampered)
     assert fresh.get("/api/tickets").status_code == 401
+
+
+def test_logging_out_ends_the_session_for_every_copy_of_the_cookie(app_factory, database: TestDatabase) -> None:
+    browser = app_factory(database)
+    add_staff(database.url)
+    ticket = create(browser)
+    assert login(browser).status_code == 303
+    saved = browser.cookies.get("tier0_staff")  # e.g. taken from the browser's profile or a proxy log
+    other_device = app_factory(database)
+    assert login(other_device).status_code == 303
+    token = csrf_from(browser.get("/staff").text)
+    assert browser.post("/staff/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
+
+    replayed = app_factory(database)
+    replayed.cookies.set("tier0_staff", saved)
+    page = replayed.get(f"/staff/tickets/{ticket['id']}", follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"].startswith("/staff/login")
+    assert replayed.get("/api/tickets").status_code == 401
+    # Only that sign-in ended: the same user's other device is still signed in.
+    assert other_device.get("/api/tickets").status_code == 200
+
+
+def test_sign_ins_beyond_the_kept_number_end_the_oldest(app_factory, database: TestDatabase, monkeypatch) -> None:
+    from handoff_api import staff_sessions
+
+    monkeypatch.setattr(staff_sessions, "MAX_KEPT_PER_USER", 3)  # 20 in production; the same rule
+    first = app_factory(database)
+    add_staff(database.url)
+    browsers = [first] + [TestClient(first.app) for _ in range(3)]  # one cookie jar each
+    for browser in browsers:
+        assert login(browser).status_code == 303
+    assert browsers[0].get("/api/tickets").status_code == 401  # abandoned longest ago: ended
+    assert all(browser.get("/api/tickets").status_code == 200 for browser in browsers[1:])
+    assert database.rows("SELECT count(*) FROM staff_sessions") == [(3,)]
+
+
+def test_a_password_reset_still_ends_older_sessions(app_factory, database: TestDatabase) -> None:
+    from handoff_api import cli
+
+    client = app_factory(database)
+    add_staff(database.url)
+    assert login(client).status_code == 303 and client.get("/api/tickets").status_code == 200
+    args = ["--database-url", database.url, "reset-password", "--email", STAFF_EMAIL, "--password-stdin"]
+    stdin, sys.stdin = sys.stdin, io.StringIO("a-brand-new-password\n")
+    try:
+        assert cli.main(args) == 0
+    finally:
+        sys.stdin = stdin
+    assert client.get("/api/tickets").status_code == 401
 
 
 @pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example", "/\\evil.example"])

@@ -52,9 +52,20 @@ def test_saturday_waits_for_monday(pages: TestClient, clock) -> None:
 
 def test_business_plan_is_picked_up_around_the_clock(pages: TestClient, clock) -> None:
     clock.now = at(2026, 11, 28, 23)  # Saturday night
-    ticket = create(pages, slots={"customer_plan": "Business"})
+    ticket = create(pages, slots={"customer_plan": "Business"}, customer_verified=True)
     assert "around the clock" in ticket["pickup_message"]
     assert dt.datetime.fromisoformat(ticket["expected_pickup_at"]) == clock.now + dt.timedelta(minutes=30)
+
+
+@pytest.mark.parametrize(
+    "slots",
+    [{"plan": "business"}, {"customer_plan": "Business"}, {"plan": "business", "customer_plan": "Business"}],
+)
+def test_a_plan_nobody_verified_buys_no_faster_promise(pages: TestClient, clock, slots) -> None:
+    clock.now = at(2026, 11, 28, 23)  # Saturday night
+    ticket = create(pages, slots=slots)  # not customer_verified: what the customer said
+    assert ticket["pickup_message"].startswith("Our team is back on Monday")
+    assert dt.datetime.fromisoformat(ticket["expected_pickup_at"]) == at(2026, 11, 30, 8)
 
 
 @pytest.mark.parametrize(

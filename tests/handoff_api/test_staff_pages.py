@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from pathlib import Path
 
 import pytest
@@ -160,3 +162,32 @@ def test_demo_page_and_article_pages_still_work(app_factory, sqlite_database: Te
     assert client.get("/help/articles/..%2f..%2fetc%2fpasswd").status_code == 404
     # Every page has the strict policy; the demo page's widget may still reach its Rasa server.
     assert "connect-src 'self' http://127.0.0.1:5005 ws://127.0.0.1:5005" in page.headers["content-security-policy"]
+
+
+def test_tickets_past_an_addresss_escalation_limit_are_listed_apart(staff_client: TestClient) -> None:
+    usual = create(staff_client, summary="Usual request")
+    flooded = [create(staff_client, summary=f"Burst request {n}", flood_suspected=20 + n) for n in (1, 2)]
+    assert flooded[0]["flood_suspected"] == 21
+
+    queue = staff_client.get("/staff").text
+    assert usual["id"] in queue
+    assert not any(t["id"] in queue for t in flooded)
+    assert "2 tickets from addresses over the hourly" in queue
+
+    apart = staff_client.get("/staff?flood=1").text
+    assert all(t["id"] in apart for t in flooded) and usual["id"] not in apart
+    assert "Escalation 22 from this address this hour." in apart
+    assert "Back to the queue (1)" in apart
+
+    page = staff_client.get(f"/staff/tickets/{flooded[1]['id']}").text
+    assert "asked for a person 21 times within the hour" in page
+
+
+def test_the_ticket_page_title_is_the_ticket_and_its_live_script_loads(staff_client: TestClient) -> None:
+    ticket = create(staff_client)
+    page = staff_client.get(f"/staff/tickets/{ticket['id']}").text
+    (title,) = re.findall(r"<title>(.*?)</title>", page, re.DOTALL)
+    assert html.unescape(title) == f"{ticket['id']} · Tier0 staff"  # what the browser tab shows
+    scripts = re.findall(r'<script src="([^"]+)"', page)
+    assert scripts == ["/static/staff-live.js"] and page.index("<script") > page.index("</main>")
+    assert staff_client.get(scripts[0]).status_code == 200

@@ -24,8 +24,21 @@ def test_the_fourth_code_cycle_for_one_email_is_refused_and_a_person_takes_over(
     chat.say("I forgot my password")
     reply = chat.say(email)
     assert "6-digit code" not in reply
-    assert "stop sending them" in reply and "person" in reply
+    assert "sent to that email address in the last hour" in reply and "person" in reply
     assert len(read_outbox(stack.outbox, to=email)) == sent_before + 3  # no fourth code went out
+
+
+def test_the_code_limit_message_names_the_limit_this_chat_reached(stack) -> None:
+    """Four addresses in one chat: the fourth code is refused for the chat, and the reply says so
+    rather than blaming the address (which has had no code at all)."""
+    chat = Chat(stack, "codes-one-chat")
+    chat.say("I forgot my password")
+    for n in range(3):
+        chat.say(f"someone{n}@example.com")
+    reply = chat.say("someone3@example.com")
+    assert "in this chat in the last hour" in reply and "person" in reply, reply
+    assert "email address" not in reply.split("in this chat")[0]
+    assert not read_outbox(stack.outbox, to="someone3@example.com")
 
 
 def test_typing_the_email_again_does_not_restart_the_wrong_code_count(stack) -> None:

@@ -1,11 +1,14 @@
-"""No secret is built in: no known default token in the product's files, and the services refuse to
-start with an empty or known one."""
+"""No secret is built in: no known default token in the product's files, the services refuse to
+start with an empty or known one, and no secret is on a command line (`ps` shows those to every
+user of the machine)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 
+import httpx
 import pytest
 
 from common.secrets import KNOWN
@@ -56,3 +59,28 @@ def test_a_service_refuses_to_start_with_a_weak_secret(tmp_path, service: str, v
         done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode != 0, f"{service} started with {weak}={value!r}"
         assert weak in done.stderr, done.stderr[-2000:]
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every process below it."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").iterdir():
+            todo += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+@pytest.mark.e2e
+def test_the_rasa_api_token_is_on_no_command_line_and_still_guards_the_api(stack) -> None:
+    token = stack.env["RASA_API_TOKEN"]
+    for name, process in stack.processes.items():
+        for pid in process_tree(process.pid):
+            command_line = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+            assert token not in command_line, f"the token is on the command line of {name} (pid {pid})"
+    assert "bot.rasa_launcher" in Path(f"/proc/{stack.processes['rasa'].pid}/cmdline").read_text()
+    # Rasa has it all the same: its HTTP API answers only with it.
+    assert httpx.get(f"{stack.rasa_url}/status", timeout=30).status_code == 401
+    assert httpx.get(f"{stack.rasa_url}/status", params={"token": "not-" + token}, timeout=30).status_code == 401
+    assert httpx.get(f"{stack.rasa_url}/status", params={"token": token}, timeout=30).status_code == 200

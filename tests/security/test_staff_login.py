@@ -1,5 +1,5 @@
 """Staff sign-in against the running handoff service: guessing is throttled per account before any
-password is checked."""
+password is checked, and logging out ends the session on the server."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import create_staff
-from tests.handoff_api.conftest import login
+from tests.handoff_api.conftest import csrf_from, login
 
 pytestmark = pytest.mark.e2e
 
@@ -26,3 +26,17 @@ def test_the_eleventh_wrong_staff_password_in_a_minute_gets_429(stack) -> None:
     basic = base64.b64encode(f"{EMAIL}:{PASSWORD}".encode()).decode()
     r = httpx.get(f"{stack.handoff_url}/api/tickets", headers={"Authorization": f"Basic {basic}"})
     assert r.status_code == 429
+
+
+def test_a_copied_session_cookie_stops_working_when_its_owner_logs_out(stack) -> None:
+    email = "sec-lee@nimbus.example"
+    create_staff(stack, email, "Lee Security", PASSWORD)
+    with httpx.Client(base_url=stack.handoff_url) as browser:
+        assert login(browser, email, PASSWORD).status_code == 303
+        copied = browser.cookies.get("tier0_staff")
+        token = csrf_from(browser.get("/staff").text)
+        assert browser.post("/staff/logout", data={"csrf_token": token}).status_code == 303
+    with httpx.Client(base_url=stack.handoff_url, cookies={"tier0_staff": copied}) as attacker:
+        page = attacker.get("/staff")
+        assert page.status_code == 303 and page.headers["location"].startswith("/staff/login")
+        assert attacker.get("/api/tickets").status_code == 401
