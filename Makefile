@@ -29,7 +29,7 @@ export PYTHONPATH := $(CURDIR)
 TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py bot/nlu/*.yml)
 KB_INPUTS       := $(shell find kb/articles -name '*.md' 2>/dev/null) $(wildcard kb_index/*.py)
 
-.PHONY: help setup run run-scaled test lint train index validate report reload inbox analytics eval-conversations bench bench-latency bench-kb bench-nlu bench-nlu-compare bench-handoff bench-redaction bench-load bench-profile lock clean
+.PHONY: help setup run run-scaled test lint train train-reranker index validate report reload inbox analytics eval-conversations bench bench-latency bench-kb bench-nlu bench-nlu-compare bench-handoff bench-redaction bench-load bench-profile lock clean
 
 help:
 	@echo "make run     set up what is missing, train/index what changed, start the stack"
@@ -169,7 +169,9 @@ eval-conversations: setup train index
 bench-latency: setup train index
 	@OMP_NUM_THREADS=1 $(APP_PY) -m bench.latency
 
-# Retrieval quality and speed on our KB and on ../shared/datasets (StackFAQ, E-Manual QA).
+# Retrieval quality and speed on our KB and on ../shared/datasets (StackFAQ, E-Manual QA); answer or
+# not with and without the relevance model (Nimbus unseen questions, the S10 manual as a foreign KB);
+# KB questions as first messages through the bot.
 # Where a turn's CPU goes (py-spy on the running Rasa and action server): small talk, a flow step,
 # a KB answer, a handoff -> bench/results/profile.json.
 bench-profile: setup train index
@@ -180,8 +182,10 @@ bench-profile: setup train index
 bench-load: setup $(HAPROXY)
 	@$(APP_PY) -m bench.load
 
-bench-kb: setup
+bench-kb: setup train index
 	@OMP_NUM_THREADS=1 $(APP_PY) -m bench.kb
+	@OMP_NUM_THREADS=1 $(APP_PY) -m bench.kb_relevance
+	@OMP_NUM_THREADS=1 $(APP_PY) -m bench.kb_first_messages
 	@OMP_NUM_THREADS=1 $(APP_PY) -m bench.kb_scale
 	@$(APP_PY) -m bench.kb_threads
 
@@ -201,6 +205,12 @@ bench-handoff: $(APP_STAMP)
 # cost per message, side by side with its regular-expression layer alone.
 bench-redaction: $(APP_STAMP)
 	@OMP_NUM_THREADS=1 $(APP_PY) -m bench.redaction
+
+# The KB relevance model (kb_index/relevance.py): fine-tunes MiniLM on the KB's questions, the
+# not-answered pairs of kb/relevance/ and public data, then writes int8 ONNX and its figures into
+# kb_index/models/relevance/ (~25 min on 2 cores). Not used by the bot yet: docs/knowledge-base.md.
+train-reranker: setup index
+	@OMP_NUM_THREADS=2 $(APP_PY) -m kb_index.relevance_training
 
 # How the pipeline was chosen: candidate pipelines side by side (~50 min; not part of `make bench`).
 bench-nlu-compare: setup

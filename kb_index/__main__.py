@@ -41,7 +41,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
             else:
                 print(f"? {question}")
                 for h in hits:
-                    print(f"  {h.score:.3f}  {h.article_id:28s} {h.title}")
+                    print(f"  {h.score:.3f} {'answers' if h.answers else '       '}  {h.article_id:28s} {h.title}")
     except IndexNotBuiltError as exc:
         print(f"kb_index: {exc}", file=sys.stderr)
         return 2
@@ -79,7 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     p_search = sub.add_parser("search", help="search; reads one question per line from stdin if none given")
     p_search.add_argument("question", nargs="?")
     p_search.add_argument("--top-k", type=int, default=3)
-    p_search.add_argument("--json", action="store_true", help="one JSON list of hits per question")
+    p_search.add_argument(
+        "--json", action="store_true", help="one JSON list of hits per question, each with the bot's decision (answers)"
+    )
     p_search.add_argument("--index", type=Path, default=None, help="index folder (KB_INDEX_DIR)")
     p_search.set_defaults(func=_cmd_search)
     p_eval = sub.add_parser("eval", help="recall@1/3, MRR and answered share on labelled questions")

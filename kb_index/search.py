@@ -31,6 +31,8 @@ class Hit:
     score: float
     passage: str
     section: str = ""
+    # Whether the bot would answer with this hit: its score clears KB_MIN_SCORE.
+    answers: bool = False
 
     def as_dict(self) -> dict:
         return {
@@ -38,6 +40,7 @@ class Hit:
             "title": self.title,
             "url": self.url,
             "score": round(self.score, 4),
+            "answers": self.answers,
             "passage": self.passage,
         }
 
@@ -144,5 +147,6 @@ class KBSearcher:
         for article_id, score in sorted(best.items(), key=lambda item: -item[1])[:top_k]:
             passage = passages[quoted.get(article_id, loaded.summary_rows.get(article_id, -1))]
             art = loaded.articles[article_id]
-            hits.append(Hit(article_id, art["title"], art["url"], score, passage["text"], passage["section"]))
+            answers = score >= self.settings.min_score
+            hits.append(Hit(article_id, art["title"], art["url"], score, passage["text"], passage["section"], answers))
         return hits

@@ -66,7 +66,7 @@ class ActionBillingQuestion(Action):
             return [*leave, *await to_billing(dispatcher, tracker, text, reason)]
         hits = await search_kb(text)
         floor = get_searcher().settings.min_score
-        hit = hits[0] if hits and hits[0].score >= floor else None
+        hit = hits[0] if hits and hits[0].answers else None
         if hit is None:
             question = "I don't have a help article that answers that. Shall I pass your question to our billing team?"
             buttons = [{"title": "Yes, ask the billing team", "payload": "/affirm"}, PERSON_OR_NOT[1]]

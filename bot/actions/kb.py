@@ -80,9 +80,9 @@ async def search_kb(question: str, top_k: int = 3) -> list[Hit]:
 
 
 async def best_article(question: str) -> Hit | None:
-    """The best article for a question if it clears KB_MIN_SCORE, else None (also without an index)."""
+    """The best article for a question if it answers it (kb_index's decision), else None (also without an index)."""
     hits = await search_kb(question, 1)
-    return hits[0] if hits and hits[0].score >= get_searcher().settings.min_score else None
+    return hits[0] if hits and hits[0].answers else None
 
 
 async def strong_articles(question: str, top_k: int = 2) -> list[Hit]:
@@ -127,7 +127,7 @@ class ActionAnswerFromKB(Action):
                 buttons=[TALK_TO_PERSON],
             )
             return [*leave, SlotSet("handoff_reason", "no_kb_answer")]
-        good = [h for h in hits if h.score >= searcher.settings.min_score]
+        good = [h for h in hits if h.answers]
         if not good:
             # Below the threshold we do not guess.
             return [

@@ -257,7 +257,7 @@ async def article_beyond_the_script(tracker: Tracker, flow: Flow) -> Hit | None:
         hits = await asyncio.to_thread(searcher.search, f"{flow.title}. {problem_text(tracker, flow)}", 5)
     except IndexNotBuiltError:
         return None
-    good = [h for h in hits if h.score >= searcher.settings.min_score]
+    good = [h for h in hits if h.answers]
     hit = next((h for h in good if h.article_id == flow.kb_article), good[0] if good else None)
     return hit if hit and hit.article_id not in (tracker.get_slot("kb_articles_shown") or []) else None
 
