@@ -105,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.scaled and args.out == RESULTS:
         args.out = RESULTS.with_name("conversations_scaled.json")
+    elif args.customers.resolve() != CUSTOMERS_DIR.resolve() and args.out == RESULTS:
+        # Another set of customers (the unseen ones) keeps its own figures beside the team's.
+        args.out = RESULTS.with_name(f"conversations_{args.customers.name}.json")
     if args.out and not args.only and not args.sample:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(figures, indent=2) + "\n")
