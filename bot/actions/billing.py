@@ -21,13 +21,24 @@ from bot.actions.triage import NO_THEN, THEN_SLOT
 from bot.actions.understanding.signals import asks_for_person
 from bot.actions.understanding.text import normalise
 
+# A wish for money back: a request about one of this customer's payments, unless it is only asked
+# whether one is possible ("can I get a refund if I cancel?"), which the refund policy answers.
+REFUND_WISH = re.compile(r"\b(?:(?:want|need|get|like) (?:a|my|the) (?:money back|refund)|money back)\b")
+# Asking, not requesting: a question about what is possible, without "can you" / "I want" / "please".
+ASKS_WHETHER = re.compile(
+    r"\b(?:(?:can|could|may|do|does|will|would|should) (?:i|we)|is (?:it|there)|am i|are we|how (?:long|much|does|do)|"
+    r"what happens|if i|eligible|entitled)\b"
+)
+REQUESTS = re.compile(r"\b(?:(?:can|could|would|will) you|please|i (?:want|need|would like|d like)|give me)\b")
+# A plan change talked about as a condition ("if I cancel today"), not asked for.
+CONDITIONAL_CHANGE = re.compile(r"\b(?:if|when|after|once) (?:i|we) (?:cancel|downgrade|upgrade|switch|stop)\b")
 # A payment of this customer's that someone has to look at.
 ACCOUNT_SPECIFIC = re.compile(
     r"\b(?:charged (?:me )?(?:twice|double|two times|2 times|again|more than once|after|even though|wrong|too much)|"
     r"(?:took|taken|billed|charged|paid|payed|debited) .{0,30}(?:twice|two times|2 times|double|again)|"
     r"double (?:charged|charge|billed|billing|payment)|billed twice|two charges|duplicate (?:charge|payment)|"
-    r"(?:want|need|get|like) (?:a|my|the) (?:money back|refund)|refund (?:me|my|the|this|that|it|last)|"
-    r"money back|dispute|chargeback|unauthori[sz]ed|"
+    r"refund (?:me|my|the|this|that|it|last)|"
+    r"dispute|chargeback|unauthori[sz]ed|"
     r"(?:didnt|didn t|did not|never) (?:authori[sz]e|agree|sign up|order)|"
     r"fraud|scam|wrong amount|overcharged|over charged|still (?:getting |being )?(?:charged|billed)|"
     r"charged (?:for|after) .*cancel|(?:dont|don t|do not) recogni[sz]e|unknown (?:charge|payment)|"
@@ -42,6 +53,20 @@ PLAN_REQUEST = re.compile(
 TO_BILLING = "Questions about charges and invoices are answered by our billing team, who can see your payment details."
 
 
+def asks_only_whether(said: str) -> bool:
+    """A question about what is possible, not a request ("is it possible to get my money back?")."""
+    return bool(ASKS_WHETHER.search(said)) and not REQUESTS.search(said)
+
+
+def about_a_payment(said: str) -> bool:
+    """Whether the message is about one of this customer's payments (the billing team's, at once)."""
+    return bool(ACCOUNT_SPECIFIC.search(said)) or (bool(REFUND_WISH.search(said)) and not asks_only_whether(said))
+
+
+def asks_for_plan_change(said: str) -> bool:
+    return bool(PLAN_REQUEST.search(said)) and not (CONDITIONAL_CHANGE.search(said) and asks_only_whether(said))
+
+
 class ActionBillingQuestion(Action):
     def name(self) -> str:
         return "action_billing_question"
@@ -52,10 +77,10 @@ class ActionBillingQuestion(Action):
         text = latest_text(tracker)
         leave = leave_csat_question(tracker)
         said = normalise(text)
-        if not routed_again(tracker) and PLAN_REQUEST.search(said) and not ACCOUNT_SPECIFIC.search(said):
+        if not routed_again(tracker) and asks_for_plan_change(said) and not about_a_payment(said):
             task = "cancel_subscription" if re.search(r"\bcancel|\bstop\b", said) else "subscription_change"
             return [*leave, *await route_again(tracker, text, intent=task)]
-        if routed_again(tracker) or ACCOUNT_SPECIFIC.search(said) or asks_for_person(text):
+        if routed_again(tracker) or about_a_payment(said) or asks_for_person(text):
             dispatcher.utter_message(text=f"{TO_BILLING} I'll pass your question to them now.")
             if asks_for_person(text):
                 reason = "customer_asked"
