@@ -20,8 +20,6 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from tests.stack import ROOT, built_test_index, running_stack
 
 RESULTS = ROOT / "bench/results/kb_first_messages.json"
@@ -68,13 +66,9 @@ def cited_article(replies: list[dict]) -> str | None:
 ABSTAINED = "don't have a help article"
 
 
-def ask(client: httpx.Client, rasa_url: str, text: str) -> tuple[str | None, str, float]:
+def ask(stack, text: str) -> tuple[str | None, str, float]:  # noqa: ANN001 - a tests.stack.Stack
     started = time.perf_counter()
-    r = client.post(
-        f"{rasa_url}/webhooks/rest/webhook", json={"sender": f"kbq-{uuid.uuid4().hex[:10]}", "message": text}
-    )
-    r.raise_for_status()
-    replies = r.json()
+    replies = stack.say(f"kbq-{uuid.uuid4().hex[:10]}", text, timeout=60)
     said = " ".join(m.get("text") or "" for m in replies)
     return cited_article(replies), said, time.perf_counter() - started
 
@@ -114,14 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     names = list(SETS) if args.set == "all" else [args.set]
     results: dict[str, dict] = {}
     started = time.monotonic()
-    with running_stack(args.model, built_test_index()) as stack, httpx.Client(timeout=60) as client:
+    with running_stack(args.model, built_test_index()) as stack:
         for name in names:
             questions = load_set(name)
             answers, replies, seconds = [], [], []
             for n, q in enumerate(questions):
                 if n % 50 == 0:
                     stack.reset_limits()  # one client sends them all: below the per-client limits
-                article, said, took = ask(client, stack.rasa_url, q.text)
+                article, said, took = ask(stack, q.text)
                 answers.append(article)
                 replies.append(said)
                 seconds.append(took)

@@ -56,8 +56,13 @@ def append_events(settings: Settings, conversation_id: str, events: list[dict[st
     params = {"execute_side_effects": "true", "output_channel": SOCKETIO_CHANNEL, "include_events": "NONE"}
     if settings.rasa_api_token:
         params["token"] = settings.rasa_api_token
+    _post(settings, url, params, events)
+
+
+def _post(settings: Settings, url: str, params: dict[str, str] | None, body: Any) -> None:
+    """POST to Rasa; RasaUnavailable unless it answers 200."""
     try:
-        response = _http().post(url, params=params, json=events, timeout=settings.rasa_timeout_seconds)
+        response = _http().post(url, params=params, json=body, timeout=settings.rasa_timeout_seconds)
     except httpx.HTTPError as exc:
         raise RasaUnavailable(f"the chat service at {settings.rasa_url} is unreachable ({type(exc).__name__})") from exc
     if response.status_code != 200:
@@ -68,10 +73,4 @@ def agent_typing(settings: Settings, conversation_id: str, name: str) -> None:
     """The customer's widget shows "<first name> is typing" for a few seconds."""
     url = f"{settings.rasa_url.rstrip('/')}/webhooks/{SOCKETIO_CHANNEL}/agent_typing"
     params = {"token": settings.rasa_api_token} if settings.rasa_api_token else None
-    body = {"conversation_id": conversation_id} | agent_metadata(name)
-    try:
-        response = _http().post(url, params=params, json=body, timeout=settings.rasa_timeout_seconds)
-    except httpx.HTTPError as exc:
-        raise RasaUnavailable(f"the chat service at {settings.rasa_url} is unreachable ({type(exc).__name__})") from exc
-    if response.status_code != 200:
-        raise RasaUnavailable(f"the chat service at {settings.rasa_url} answered {response.status_code}")
+    _post(settings, url, params, {"conversation_id": conversation_id} | agent_metadata(name))

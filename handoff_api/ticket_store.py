@@ -182,6 +182,17 @@ class TicketFilters:
 
 
 def list_tickets(session: Session, filters: TicketFilters, limit: int, offset: int) -> tuple[list[Ticket], int]:
+    query = _filtered(filters)
+    order = Ticket.created_at.asc() if filters.oldest_first else Ticket.created_at.desc()
+    items = session.scalars(query.order_by(order, Ticket.id).limit(limit).offset(offset)).all()
+    return list(items), count_tickets(session, filters)
+
+
+def count_tickets(session: Session, filters: TicketFilters) -> int:
+    return session.scalar(select(func.count()).select_from(_filtered(filters).subquery())) or 0
+
+
+def _filtered(filters: TicketFilters):  # noqa: ANN202 - a SQLAlchemy Select
     query = select(Ticket)
     for column, values in (
         (Ticket.status, filters.status),
@@ -218,10 +229,7 @@ def list_tickets(session: Session, filters: TicketFilters, limit: int, offset: i
                 in_transcript,
             )
         )
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    order = Ticket.created_at.asc() if filters.oldest_first else Ticket.created_at.desc()
-    items = session.scalars(query.order_by(order, Ticket.id).limit(limit).offset(offset)).all()
-    return list(items), total
+    return query
 
 
 def _active_staff_email(session: Session, email: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import secrets
 import shutil
@@ -143,10 +144,19 @@ class Stack:
     commands: dict[str, list[str]] = field(default_factory=dict)
     _limiter: Any = None
 
-    def say(self, sender: str, text: str, timeout: float = 30) -> list[dict]:
-        r = httpx.post(
-            f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=timeout
+    def post_message(self, sender: str, text: str, timeout: float = 30) -> httpx.Response:
+        """One message to Rasa's REST channel, the answer as it came. The body is encoded by
+        json.dumps, which keeps a lone surrogate as the valid JSON escape \\ud800 (httpx's own
+        encoder refuses it)."""
+        return httpx.post(
+            f"{self.rasa_url}/webhooks/rest/webhook",
+            content=json.dumps({"sender": sender, "message": text}),
+            headers={"Content-Type": "application/json"},
+            timeout=timeout,
         )
+
+    def say(self, sender: str, text: str, timeout: float = 30) -> list[dict]:
+        r = self.post_message(sender, text, timeout)
         r.raise_for_status()
         return r.json()
 

@@ -28,7 +28,14 @@ from handoff_api.login_throttle import TooManyAttempts, client_address
 from handoff_api.models import PRIORITIES, QUEUES, STATUSES, StaffUser
 from handoff_api.page_helpers import flash, render, safe_next, see_other, staff_or_login
 from handoff_api.schemas import NoteCreate, Reason, TicketUpdate
-from handoff_api.ticket_store import TicketFilters, UnknownAssignee, add_note, list_tickets, update_ticket
+from handoff_api.ticket_store import (
+    TicketFilters,
+    UnknownAssignee,
+    add_note,
+    count_tickets,
+    list_tickets,
+    update_ticket,
+)
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -142,7 +149,7 @@ def queue_page(
         flood_suspected=flood == "1",
     )
     tickets, total = list_tickets(session, filters, PAGE_SIZE, (page - 1) * PAGE_SIZE)
-    _, apart = list_tickets(session, replace(filters, flood_suspected=flood != "1"), 0, 0)
+    apart = count_tickets(session, replace(filters, flood_suspected=flood != "1"))
     chosen = {"status": status_, "queue": queue, "priority": priority, "reason": reason, "age": age}
     chosen |= {"assignee": assignee, "q": q, "flood": "1" if flood == "1" else ""}
     query = {k: v for k, v in chosen.items() if v}

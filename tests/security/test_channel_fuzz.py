@@ -79,14 +79,7 @@ def tracker_slots(stack, sender: str) -> dict:
 
 
 def post(stack, sender: str, text: str) -> httpx.Response:
-    # json.dumps escapes a lone surrogate as \ud800: valid JSON that httpx's own encoder refuses.
-    body = json.dumps({"sender": sender, "message": text})
-    return httpx.post(
-        f"{stack.rasa_url}/webhooks/rest/webhook",
-        content=body,
-        headers={"Content-Type": "application/json"},
-        timeout=60,
-    )
+    return stack.post_message(sender, text, timeout=60)
 
 
 def test_rest_fuzz_gives_no_server_error_sets_no_forbidden_slot_and_loses_no_conversation(stack) -> None:

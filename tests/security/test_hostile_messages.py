@@ -4,7 +4,6 @@ answer. Over the real stack (Rasa's REST channel, the action server, the handoff
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
@@ -23,14 +22,7 @@ NESTED_990 = '/greet{"a":' + "[" * 990 + "]" * 990 + "}"
 
 
 def post(stack, sender: str, text: str, timeout: float = 60) -> httpx.Response:
-    # json.dumps keeps a lone surrogate as the escape \ud800 (valid JSON); httpx's encoder would refuse it.
-    body = json.dumps({"sender": sender, "message": text})
-    return httpx.post(
-        f"{stack.rasa_url}/webhooks/rest/webhook",
-        content=body,
-        headers={"Content-Type": "application/json"},
-        timeout=timeout,
-    )
+    return stack.post_message(sender, text, timeout)
 
 
 def said(response: httpx.Response) -> str:
