@@ -52,13 +52,14 @@ def load_set(name: str) -> list[Question]:
     return out
 
 
-def cited_article(replies: list[dict]) -> str | None:
-    """The article the bot quoted: its citation card (widget payload), as the widget shows it."""
+def cited_article(replies: list[dict]) -> tuple[str | None, bool]:
+    """The article the bot cited (its citation card, as the widget shows it), and whether it was
+    only named as the nearest article the bot is not sure answers (not quoted as the answer)."""
     for reply in replies:
         citation = ((reply.get("custom") or {}).get("data") or {}).get("tier0", {}).get("citation")
         if citation:
-            return citation.get("article_id")
-    return None
+            return citation.get("article_id"), bool(citation.get("doubted"))
+    return None, False
 
 
 # How the bot says it has no article (bot/actions/kb.py): an answerable question that gets this
@@ -66,15 +67,25 @@ def cited_article(replies: list[dict]) -> str | None:
 ABSTAINED = "don't have a help article"
 
 
-def ask(stack, text: str) -> tuple[str | None, str, float]:  # noqa: ANN001 - a tests.stack.Stack
+def ask(stack, text: str) -> tuple[str | None, bool, str, float]:  # noqa: ANN001 - a tests.stack.Stack
     started = time.perf_counter()
     replies = stack.say(f"kbq-{uuid.uuid4().hex[:10]}", text, timeout=60)
     said = " ".join(m.get("text") or "" for m in replies)
-    return cited_article(replies), said, time.perf_counter() - started
+    return *cited_article(replies), said, time.perf_counter() - started
 
 
-def score(questions: list[Question], answers: list[str | None], said: list[str]) -> dict:
-    abstained = sum(a is None and ABSTAINED in s for q, a, s in zip(questions, answers, said, strict=True) if q.article)
+def score(questions: list[Question], cited: list[str | None], doubted: list[bool], said: list[str]) -> dict:
+    """An article counts as given when quoted as the answer; one only named as the nearest
+    ("I don't have an article that answers exactly that...") is counted apart."""
+    answers = [None if d else a for a, d in zip(cited, doubted, strict=True)]
+    nearest = [a if d else None for a, d in zip(cited, doubted, strict=True)]
+    named_right = sum(n == q.article for q, n in zip(questions, nearest, strict=True) if q.article)
+    named_unanswerable = sum(n is not None for q, n in zip(questions, nearest, strict=True) if not q.article)
+    abstained = sum(
+        a is None and (ABSTAINED in s or n is not None)
+        for q, a, n, s in zip(questions, answers, nearest, said, strict=True)
+        if q.article
+    )
     answerable = [(q, a) for q, a in zip(questions, answers, strict=True) if q.article]
     unanswerable = [(q, a) for q, a in zip(questions, answers, strict=True) if not q.article]
     correct = sum(a == q.article for q, a in answerable)
@@ -90,6 +101,8 @@ def score(questions: list[Question], answers: list[str | None], said: list[str])
         "abstained": round(abstained / n, 3) if n else None,
         "routed_elsewhere": round((n - correct - wrong - abstained) / n, 3) if n else None,
         "unanswerable_given_an_article": round(given / m, 3) if m else None,
+        "nearest_named_right_article": round(named_right / n, 3) if n else None,
+        "unanswerable_nearest_named": round(named_unanswerable / m, 3) if m else None,
         "wrong_examples": [
             {"question": q.text, "expected": q.article, "got": a} for q, a in answerable if a and a != q.article
         ][:25],
@@ -111,15 +124,16 @@ def main(argv: list[str] | None = None) -> int:
     with running_stack(args.model, built_test_index()) as stack:
         for name in names:
             questions = load_set(name)
-            answers, replies, seconds = [], [], []
+            answers, doubts, replies, seconds = [], [], [], []
             for n, q in enumerate(questions):
                 if n % 50 == 0:
                     stack.reset_limits()  # one client sends them all: below the per-client limits
-                article, said, took = ask(stack, q.text)
+                article, doubted, said, took = ask(stack, q.text)
                 answers.append(article)
+                doubts.append(doubted)
                 replies.append(said)
                 seconds.append(took)
-            results[name] = score(questions, answers, replies) | {
+            results[name] = score(questions, answers, doubts, replies) | {
                 "p50_ms": round(sorted(seconds)[len(seconds) // 2] * 1000)
             }
     figures = {
@@ -135,13 +149,14 @@ def main(argv: list[str] | None = None) -> int:
         args.out.write_text(json.dumps(figures, indent=2) + "\n")
     print(
         f"{'set':9}{'answerable':>11}{'correct':>9}{'wrong':>8}{'abstained':>11}{'routed':>8}"
-        f"{'unanswerable':>14}{'given one':>11}{'p50 ms':>8}"
+        f"{'unanswerable':>14}{'given one':>11}{'p50 ms':>8}   (nearest named: right article / unanswerable)"
     )
     for name, r in results.items():
         print(
             f"{name:9}{r['answerable']:>11}{r['answered_correctly']:>9.1%}{r['wrong_article']:>8.1%}"
             f"{r['abstained']:>11.1%}{r['routed_elsewhere']:>8.1%}"
             f"{r['unanswerable']:>14}{r['unanswerable_given_an_article']:>11.1%}{r['p50_ms']:>8}"
+            f"   {r['nearest_named_right_article']:.1%} / {r['unanswerable_nearest_named']:.1%}"
         )
     return 0
 

@@ -1,5 +1,6 @@
 """Whether to answer, and from which article: BM25, today's hybrid retrieval with its fixed score
-threshold, and retrieval re-ranked by the relevance model (kb_index/relevance.py) with the
+threshold, the same retrieval with the answer decision `kb_index build` calibrated for the KB
+(kb_index/answer_decision.py), and retrieval re-ranked by the relevance model (kb_index/relevance.py) with the
 threshold it ships with, side by side in one run on two knowledge bases:
 
 - Nimbus, on the frozen unseen questions (kb/eval/unseen/: written without sight of the articles'
@@ -74,6 +75,8 @@ def run(searcher: KBSearcher, relevance: RelevanceModel | None, cases: list[Case
     rows: dict[str, list[tuple[Case, list[str], bool]]] = {
         "bm25": [],
         "hybrid + fixed threshold": [],
+        "hybrid + calibrated decision": [],
+        "  + nearest named, unquoted": [],
         "relevance model": [],
         "hybrid + relevance decision": [],
     }
@@ -91,6 +94,15 @@ def run(searcher: KBSearcher, relevance: RelevanceModel | None, cases: list[Case
         ranked = [h.article_id for h in hits]
         ms["hybrid + fixed threshold"].append(retrieval_ms)
         rows["hybrid + fixed threshold"].append((case, ranked[:3], bool(hits) and hits[0].score >= threshold))
+        # The decision `kb_index build` calibrated for this KB: part of the same retrieval.
+        ms["hybrid + calibrated decision"].append(retrieval_ms)
+        rows["hybrid + calibrated decision"].append((case, ranked[:3], bool(hits) and hits[0].answers))
+        # What the bot shows when the decision doubts a close hit: its title and link, said to be
+        # the nearest article, not quoted as the answer.
+        ms["  + nearest named, unquoted"].append(retrieval_ms)
+        rows["  + nearest named, unquoted"].append(
+            (case, ranked[:3], bool(hits) and (hits[0].answers or hits[0].related))
+        )
         if relevance is None:
             continue
 
@@ -136,7 +148,8 @@ def main() -> int:
     if relevance is None:
         print(f"note: no relevance model in {MODEL_DIR} (make train-reranker): its rows are skipped")
     results: dict = {
-        "what": "answer or not, and which article: BM25 / hybrid with the fixed threshold / re-ranked by the "
+        "what": "answer or not, and which article: BM25 / hybrid with the fixed threshold / hybrid with the decision "
+        "calibrated at build / re-ranked by the "
         "relevance model with its shipped threshold; no setting changed per KB",
         "fixed_threshold": shipped.min_score,
         "relevance_threshold": relevance.card["decision"]["threshold"] if relevance else None,
@@ -152,13 +165,13 @@ def main() -> int:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(
-        f"{'kb':22}{'method':26}{'R@1':>6}{'R@3':>6}{'answered':>10}{'correct':>9}{'wrong':>7}"
+        f"{'kb':22}{'method':30}{'R@1':>6}{'R@3':>6}{'answered':>10}{'correct':>9}{'wrong':>7}"
         f"{'unans. answered':>17}{'ms':>6}"
     )
     for kb, methods in results["kbs"].items():
         for method, r in methods.items():
             print(
-                f"{kb:22}{method:26}{r['recall@1']:6.2f}{r['recall@3']:6.2f}{r['answered']:10.0%}"
+                f"{kb:22}{method:30}{r['recall@1']:6.2f}{r['recall@3']:6.2f}{r['answered']:10.0%}"
                 f"{r['answered_correctly']:9.0%}{r['wrong_article_answered']:7.0%}{r['unanswerable_answered']:17.0%}"
                 f"{r['ms_p50']:6.1f}"
             )

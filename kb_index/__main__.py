@@ -41,7 +41,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
             else:
                 print(f"? {question}")
                 for h in hits:
-                    print(f"  {h.score:.3f} {'answers' if h.answers else '       '}  {h.article_id:28s} {h.title}")
+                    said = "answers" if h.answers else "nearest" if h.related else ""
+                    print(f"  {h.score:.3f} {said:7s}  {h.article_id:28s} {h.title}")
     except IndexNotBuiltError as exc:
         print(f"kb_index: {exc}", file=sys.stderr)
         return 2

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
+from kb_index.calibration import calibrate, inputs_fingerprint
 from kb_index.chunking import chunk_article, passage_for_embedding, question_chunks
 from kb_index.embedding import Embedder, make_embedder
 from kb_index.loading import Article, load_articles
 from kb_index.settings import KBSettings
-from kb_index.store import current_build, read_build, write_build
+from kb_index.store import BuiltIndex, current_build, make_faiss_index, read_build, write_build
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,13 @@ def build_index(
 
     reusable: dict[str, tuple[list[dict], np.ndarray]] = {}
     previous = current_build(out)
+    calibration_inputs = inputs_fingerprint(recipe, articles, settings)
+    old_decision = None
     if previous is not None and (previous / "meta.json").exists():
         old = read_build(previous)
+        decision_meta = old.meta.get("answer_decision") or {}
+        if decision_meta.get("fitted_on", {}).get("inputs") == calibration_inputs:
+            old_decision = decision_meta
         if old.meta.get("recipe") == recipe:
             for art in old.meta["articles"]:
                 rows = [i for i, p in enumerate(old.meta["passages"]) if p["article_id"] == art["id"]]
@@ -79,6 +85,16 @@ def build_index(
         ],
         "passages": passages,
     }
+    if old_decision is not None:
+        meta["answer_decision"] = old_decision
+    else:
+        # Calibrated on the new build before it is written: a reader never sees it undecided.
+        in_memory = BuiltIndex(path=out, index=make_faiss_index(matrix, "flat"), vectors=matrix, meta=meta)
+        decision = calibrate(in_memory, articles, settings, embedder)
+        if decision is not None:
+            decision_meta = decision.as_meta()
+            decision_meta["fitted_on"]["inputs"] = calibration_inputs
+            meta["answer_decision"] = decision_meta
     path = write_build(out, matrix, meta, settings.index_type)
     stats = {
         "articles": len(articles),
@@ -86,6 +102,7 @@ def build_index(
         "embedded_articles": len(articles) - reused,
         "passages": len(passages),
         "embedded_passages": len(to_embed),
+        "answer_decision": (meta.get("answer_decision") or {}).get("fitted_on"),
         "build": str(path),
     }
     log.info("kb index built: %s", stats)

@@ -22,8 +22,16 @@ class KBSettings(BaseSettings):
     chunk_overlap_words: int = 30
     # Share of the BM25 score in the blended score (0 = dense only, 1 = lexical only).
     lexical_weight: float = 0.07
-    # A hit scoring below this (blended score) is "no good answer": the bot offers a person.
+    # The answer decision is calibrated per build (kb_index/answer_decision.py); this fixed floor
+    # decides only for a build made without one.
     min_score: float = 0.41
+    # The KB's own labelled questions (article_id, answers | not_answered, question), written
+    # from the articles, that calibrate the answer decision beside the articles' questions.
+    labelled_questions: Path | None = Path("kb/relevance/pairs.tsv")
+    # Share of the questions an article answers that the calibrated decision keeps answering
+    # (measured on articles held out of its fit); the rest of the threshold's room goes to
+    # turning away questions no article answers.
+    answer_keep: float = 0.95
     top_k: int = 3
     # "flat" = exact inner product; "hnsw" = approximate, for corpora of many thousand passages.
     index_type: str = "flat"

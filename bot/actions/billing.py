@@ -91,7 +91,7 @@ class ActionBillingQuestion(Action):
             return [*leave, *await to_billing(dispatcher, tracker, text, reason)]
         hits = await search_kb(text)
         floor = get_searcher().settings.min_score
-        hit = hits[0] if hits and hits[0].answers else None
+        hit = hits[0] if hits and (hits[0].answers or hits[0].related) else None
         if hit is None:
             question = "I don't have a help article that answers that. Shall I pass your question to our billing team?"
             buttons = [{"title": "Yes, ask the billing team", "payload": "/affirm"}, PERSON_OR_NOT[1]]
@@ -108,7 +108,7 @@ class ActionBillingQuestion(Action):
         ]
         return [
             *leave,
-            *answer_with(dispatcher, tracker, hit, "From our help article", buttons=buttons),
+            *answer_with(dispatcher, tracker, hit, "From our help article", buttons=buttons, doubted=not hit.answers),
             SlotSet("kb_next", []),
             SlotSet(THEN_SLOT, {"intent": "billing_question", "text": text}),
         ]

@@ -24,6 +24,7 @@ from kb_index.settings import KBSettings
 log = logging.getLogger(__name__)
 
 DID_IT_HELP = [{"title": "Yes, that helped", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+NOT_SURE = "I don't have an article that answers exactly that. The closest one I have is"
 QUOTE_CHARS = 420  # a short quote; the link has the rest
 SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
@@ -48,14 +49,19 @@ def answer_with(
     hit: Hit,
     lead: str,
     buttons: list[dict[str, str]] | None = None,
+    doubted: bool = False,
 ) -> list[dict[str, Any]]:
-    """Quote the article, cite it, then "Did this help?" (kb_feedback_form asks it, with `buttons`)."""
+    """Quote the article, cite it, then "Did this help?" (kb_feedback_form asks it, with `buttons`).
+    A `doubted` hit (the KB's decision is not sure it answers) is named as the nearest article,
+    unquoted: a passage that may not answer must not read as the answer."""
     link = urljoin(get_settings().help_site_url, hit.url)
-    dispatcher.utter_message(
-        text=f"{lead} **{hit.title}**:\n{quote_of(hit.passage)}\nFull article: [{hit.title}]({link})"
-    )
+    if not doubted:
+        text = f"{lead} **{hit.title}**:\n{quote_of(hit.passage)}\nFull article: [{hit.title}]({link})"
+    else:
+        text = f"{NOT_SURE} **{hit.title}**. It may not cover your question: [{hit.title}]({link})"
+    dispatcher.utter_message(text=text)
     # For the widget's citation card; channels without custom payloads have the link in the text.
-    citation = {"article_id": hit.article_id, "title": hit.title, "url": link}
+    citation = {"article_id": hit.article_id, "title": hit.title, "url": link, "doubted": doubted}
     dispatcher.utter_message(json_message=widget_payload(citation=citation))
     shown = list(tracker.get_slot("kb_articles_shown") or [])
     if hit.article_id not in shown:
@@ -86,9 +92,10 @@ async def best_article(question: str) -> Hit | None:
 
 
 async def strong_articles(question: str, top_k: int = 2) -> list[Hit]:
-    """The best articles that clear KB_FIRST_MIN_SCORE: good enough to answer before anything else."""
-    floor = max(get_settings().kb_first_min_score, get_searcher().settings.min_score)
-    return [h for h in await search_kb(question, top_k) if h.score >= floor]
+    """The best articles that answer the question (kb_index's decision) and clear
+    KB_FIRST_MIN_SCORE: good enough to answer before anything else."""
+    floor = get_settings().kb_first_min_score
+    return [h for h in await search_kb(question, top_k) if h.answers and h.score >= floor]
 
 
 async def strong_article(question: str) -> Hit | None:
@@ -103,6 +110,7 @@ def kb_miss(hits: list[Hit], min_score: float) -> dict[str, Any]:
     miss = {
         "nearest": nearest.article_id if nearest else None,
         "best_score": round(nearest.score, 4) if nearest else None,
+        "confidence": None if nearest is None or nearest.confidence is None else round(nearest.confidence, 4),
         "min_score": min_score,
     }
     return SlotSet("kb_miss", miss)
@@ -128,8 +136,13 @@ class ActionAnswerFromKB(Action):
             )
             return [*leave, SlotSet("handoff_reason", "no_kb_answer")]
         good = [h for h in hits if h.answers]
+        if not good and hits and hits[0].related:
+            # Not sure: the nearest article, said as such; the miss still reaches the review inbox.
+            events = answer_with(dispatcher, tracker, hits[0], "", doubted=True)
+            runner_up = [h.as_dict() for h in hits[1:2] if h.answers or h.related]
+            return [*leave, *events, kb_miss(hits, searcher.settings.min_score), SlotSet("kb_next", runner_up)]
         if not good:
-            # Below the threshold we do not guess.
+            # Nothing close: we do not guess.
             return [
                 *leave,
                 SlotSet("handoff_reason", "no_kb_answer"),

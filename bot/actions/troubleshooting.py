@@ -258,7 +258,9 @@ async def article_beyond_the_script(tracker: Tracker, flow: Flow) -> Hit | None:
     except IndexNotBuiltError:
         return None
     good = [h for h in hits if h.answers]
-    hit = next((h for h in good if h.article_id == flow.kb_article), good[0] if good else None)
+    # The flow's own article is on topic by construction: close enough is enough for it.
+    own = next((h for h in hits if h.article_id == flow.kb_article and (h.answers or h.related)), None)
+    hit = own or (good[0] if good else None)
     return hit if hit and hit.article_id not in (tracker.get_slot("kb_articles_shown") or []) else None
 
 

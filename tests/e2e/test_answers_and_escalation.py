@@ -38,10 +38,27 @@ def test_kb_answer_comes_from_the_index_with_a_working_link(stack) -> None:
     assert page.status_code == 200 and "Share" in page.text
     # the widget's citation card: the same article as a structured payload
     citations = [r["custom"]["data"]["tier0"]["citation"] for r in replies if "custom" in r]
-    assert citations == [{"article_id": "share-files", "title": citations[0]["title"], "url": link}]
+    assert citations == [{"article_id": "share-files", "title": citations[0]["title"], "url": link, "doubted": False}]
     # the customer is asked whether it helped, with one-tap answers
     assert replies[-1]["text"] == "Did this help?"
     assert [b["payload"] for b in replies[-1]["buttons"]] == ["/affirm", "/deny"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["how do i turn on dark mode in the nimbus app", "is there a keyboard shortcut for search in the nimbus app"],
+)
+def test_a_question_no_article_answers_is_not_answered_with_a_neighbour(stack, question: str) -> None:
+    """No article says either; the KB's answer decision doubts the nearest one: the bot names it,
+    says it may not cover the question, and does not quote it as the answer."""
+    replies = stack.say(new_sender(), question)
+    reply = texts(replies)
+    assert "From our help article" not in reply and "This help article may answer it" not in reply
+    citations = [r["custom"]["data"]["tier0"]["citation"] for r in replies if "custom" in r]
+    assert citations, reply
+    for citation in citations:
+        assert citation["doubted"] is True
+        assert f"The closest one I have is **{citation['title']}**. It may not cover your question" in reply
 
 
 def test_a_helpful_answer_counts_as_resolved(stack) -> None:

@@ -216,7 +216,7 @@ def test_cli_search_json_reads_stdin(tmp_path: Path, articles: Path) -> None:
     )
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [hits[0]["article_id"] for hits in lines] == ["reset-password", "wifi-keeps-dropping"]
-    assert set(lines[0][0]) == {"article_id", "title", "url", "score", "answers", "passage"}
+    assert set(lines[0][0]) == {"article_id", "title", "url", "score", "answers", "confidence", "related", "passage"}
     assert len(lines[0]) == 2
 
 

@@ -225,4 +225,4 @@ def test_demo_kb_answers_paraphrases(tmp_path: Path) -> None:
     for question, article in cases.items():
         hit = searcher.search(question, top_k=1)[0]
         assert hit.article_id == article, (question, hit.article_id)
-        assert hit.score >= settings.min_score, (question, hit.score)
+        assert hit.answers, (question, hit.score, hit.confidence)

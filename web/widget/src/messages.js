@@ -55,7 +55,7 @@ export function renderCitation(citation) {
   return h(
     "a",
     { class: "t0-cite", href: citation.url, target: "_blank", rel: "noopener noreferrer" },
-    h("span", { class: "t0-cite-label", text: "Source: " }),
+    h("span", { class: "t0-cite-label", text: citation.doubted ? "Nearest article: " : "Source: " }),
     citation.title,
     hidden(" (opens in a new tab)"),
   );

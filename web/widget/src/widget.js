@@ -349,7 +349,8 @@ export class Widget {
         for (let i = this.state.messages.length - 1; i >= 0 && !target; i--) {
           if (this.state.messages[i].from === "bot") target = this.state.messages[i];
         }
-        const entry = { title, url, article_id: String(citation.article_id || "") };
+        // A doubted article is only the nearest one: the card must not present it as the source.
+        const entry = { title, url, article_id: String(citation.article_id || ""), doubted: citation.doubted === true };
         if (target && !target.local) {
           target.citations = [...(target.citations || []), entry];
           this.addCitation(target, entry);
