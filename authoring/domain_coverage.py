@@ -25,7 +25,7 @@ from authoring.yaml_lines import YamlError, compose, get, line_of, mapping_items
 # (bot/data/nlu/out_of_scope.yml), so when listed it is checked like any other.
 RASA_DEFAULT_INTENTS = frozenset({"restart", "back", "out_of_scope", "session_start", "nlu_fallback"})
 # Intents only the rule-based post-processors set (bot/nlu/), and Rasa's own.
-NOT_TRAINED = frozenset({"restart", "back", "session_start", "nlu_fallback", "give_email"})
+NOT_TRAINED = frozenset({"restart", "back", "session_start", "nlu_fallback", "give_email", "vague_problem"})
 
 
 @dataclass

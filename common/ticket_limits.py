@@ -19,6 +19,8 @@ MAX_EMAIL_CHARS = 320
 MAX_NAME_CHARS = 200
 MAX_ARTICLE_ID_CHARS = 200
 MAX_ALERT_CHARS = 500
+# A count the tickets table stores in a 32-bit integer column (an address's escalations in an hour).
+MAX_COUNT = 2**31 - 1
 # Whole request body: well above a real conversation, below what would tie up the API's memory.
 # A body over it is refused (413) and the bot's outbox sends its last-resort ticket instead.
 MAX_REQUEST_BYTES = 16_000_000

@@ -66,7 +66,7 @@ class TicketCreate(BaseModel):
     alert: Text | None = Field(default=None, max_length=limits.MAX_ALERT_CHARS)
     # Set by the bot beyond its hourly escalation limit for the client's address: that address's
     # escalations in the hour. The ticket is kept and shown apart on the staff queue.
-    flood_suspected: int | None = Field(default=None, ge=1)
+    flood_suspected: int | None = Field(default=None, ge=1, le=limits.MAX_COUNT)
 
 
 class TurnOut(TurnIn):

@@ -35,12 +35,14 @@ def unchanged(tracker: Tracker) -> dict[str, Any]:
     return SlotSet(OPEN_QUESTION, tracker.get_slot(OPEN_QUESTION))
 
 
-def confirm(pending: str, text: str, buttons: list[dict[str, str]]) -> list[dict[str, Any]]:
+def confirm(pending: str, text: str, buttons: list[dict[str, str]], if_no: str | None = None) -> list[dict[str, Any]]:
     """Events that put a yes/no question to the customer through confirm_form (bot/actions/
-    confirmation.py); `pending` says what it is about."""
+    confirmation.py); `pending` says what it is about, `if_no` what a "no" is told instead of the
+    usual reply."""
+    question = {"text": text, "buttons": buttons} | ({"if_no": if_no} if if_no else {})
     return [
         SlotSet("pending", pending),
-        SlotSet(QUESTION_SLOT, {"text": text, "buttons": buttons}),
+        SlotSet(QUESTION_SLOT, question),
         SlotSet(CONFIRMED, None),
         SlotSet("requested_slot", None),
         FollowupAction("confirm_form"),

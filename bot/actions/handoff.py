@@ -11,6 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from accounts import async_backend
+from bot.actions.asking import QUESTION_SLOT
 from bot.actions.dialogue import leave_csat_question
 from bot.actions.flow_content import flow_book
 from bot.actions.handoff_outbox import REFERENCE_PREFIX, HandoffOutbox, deliver, outbox_from_settings
@@ -262,5 +263,6 @@ async def person_now(dispatcher: CollectingDispatcher, tracker: Tracker) -> list
 
 async def decline_person(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
     """No to "would you like a person?": nothing is filed."""
-    dispatcher.utter_message(text="OK, no ticket then. Anything else I can help with?")
+    asked = tracker.get_slot(QUESTION_SLOT) or {}
+    dispatcher.utter_message(text=asked.get("if_no") or "OK, no ticket then. Anything else I can help with?")
     return [SlotSet("handoff_reason", None), SlotSet("handoff_queue", None), SlotSet("resolved", False)]

@@ -15,7 +15,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.asking import confirm
-from bot.actions.dialogue import PERSON_OR_NOT, TALK_TO_PERSON, leave_csat_question
+from bot.actions.dialogue import TALK_TO_PERSON, leave_csat_question
 from bot.actions.settings import get_settings
 from bot.actions.widget_payloads import widget_payload
 from kb_index.search import Hit, IndexNotBuiltError, KBSearcher
@@ -25,6 +25,13 @@ log = logging.getLogger(__name__)
 
 DID_IT_HELP = [{"title": "Yes, that helped", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
 NOT_SURE = "I don't have an article that answers exactly that. The closest one I have is"
+# Nothing close: say so, and offer both ways on (a rephrased question is routed as a new one).
+NO_ARTICLE = "I don't have a help article for that. You can ask it another way, or I can pass it to a person."
+REPHRASE = "Sure: ask it in other words, and I'll look again."
+REPHRASE_OR_PERSON = [
+    {"title": "Yes, a person please", "payload": "/affirm"},
+    {"title": "I'll ask another way", "payload": "/deny"},
+]
 QUOTE_CHARS = 420  # a short quote; the link has the rest
 SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
@@ -148,11 +155,7 @@ class ActionAnswerFromKB(Action):
                 SlotSet("handoff_reason", "no_kb_answer"),
                 SlotSet("kb_current", None),
                 kb_miss(hits, searcher.settings.min_score),
-                *confirm(
-                    "offer_person",
-                    "I don't have a help article for that. Would you like a person to take a look?",
-                    PERSON_OR_NOT,
-                ),
+                *confirm("offer_person", NO_ARTICLE, REPHRASE_OR_PERSON, if_no=REPHRASE),
             ]
         events = answer_with(dispatcher, tracker, good[0], "From our help article")
         return [*leave, *events, SlotSet("kb_next", [h.as_dict() for h in good[1:2]])]

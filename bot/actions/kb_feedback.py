@@ -16,9 +16,10 @@ from bot.actions.dialogue import PERSON_OR_NOT, latest_intent, latest_text, now_
 from bot.actions.handoff import hand_over, not_understood_before
 from bot.actions.interruptions import Interruption, interruption
 from bot.actions.kb import DID_IT_HELP, answer_with
-from bot.actions.triage import THEN_SLOT
+from bot.actions.triage import THEN_SLOT, ask_problem_area
 from bot.actions.understanding.signals import is_unknown
 from bot.actions.understanding.yes_no import yes_no
+from bot.nlu.vague_opener_cues import is_vague_problem
 from kb_index.search import Hit
 
 HELPED_SLOT = "kb_helped"  # "yes" / "no" once the customer answered "Did this help?"
@@ -80,6 +81,13 @@ class ValidateKbFeedbackForm(FormValidationAction):
         return [unchanged(tracker), SlotSet("requested_slot", HELPED_SLOT)]
 
 
+def nothing_tried_yet(tracker: Tracker) -> bool:
+    """No article shown, no step tried, no flow under way: the conversation has not started."""
+    return not (
+        tracker.get_slot("kb_articles_shown") or tracker.get_slot("ts_steps_tried") or tracker.get_slot("ts_flow")
+    )
+
+
 class ActionKBFeedback(Action):
     """After "Did this help?" (or a yes/no with nothing open)."""
 
@@ -93,6 +101,9 @@ class ActionKBFeedback(Action):
         said = tracker.get_slot(HELPED_SLOT) or ("yes" if latest_intent(tracker) == "affirm" else "no")
         if not current:
             # A yes/no with nothing open: nothing to rate, nothing to escalate yet.
+            if said == "no" and nothing_tried_yet(tracker) and is_vague_problem(latest_text(tracker)):
+                # "it's not working" as an opener: the question ends the turn.
+                return [*await ask_problem_area(dispatcher, tracker), FollowupAction("action_listen")]
             if not_understood_before(tracker):
                 # ...unless it answers "did you mean...?" with neither: a second miss in a row.
                 dispatcher.utter_message(

@@ -22,6 +22,7 @@ from bot.actions.dialogue import (
     latest_text,
     leave_csat_question,
 )
+from bot.actions.empathy import acknowledge_frustration
 from bot.actions.handoff import hand_over
 from bot.actions.kb import answer_with, best_article
 from bot.actions.plain_text import as_plain, safe_name
@@ -50,6 +51,7 @@ class ActionBeginActivation(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        acknowledge_frustration(dispatcher, tracker)
         found = KEY_LIKE.search(latest_text(tracker))
         quick = None if found else await kb_first(dispatcher, tracker, "software_activation")
         if quick is not None:

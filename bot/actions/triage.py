@@ -1,7 +1,8 @@
 """Question or problem? A how-to question that names a problem ("how do I add my printer by its IP
 address?", "how long does a lockout last?") is answered from the KB first; "No" then starts the
 troubleshooting flow or the account task the question is about. Problems ("my printer is offline")
-and requests ("please reset my password") go straight to the flow or task."""
+and requests ("please reset my password") go straight to the flow or task. A problem reported
+without saying what it is ("nimbus is acting up") gets one open question with the main areas."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.detours import routed_again
-from bot.actions.dialogue import latest_text
+from bot.actions.dialogue import TALK_TO_PERSON, latest_text
+from bot.actions.empathy import acknowledge_frustration
+from bot.actions.handoff import hand_over
 from bot.actions.kb import answer_with, strong_article, strong_articles
 from bot.actions.understanding.signals import wants_information
+from bot.nlu.vague_opener_cues import is_vague_problem
 
 # What "No" offers after a KB-first answer, by the intent the question was about.
 NO_THEN = {
@@ -79,3 +83,54 @@ class ActionOutOfScope(Action):
             dispatcher.utter_message(response="utter_out_of_scope")
             return []
         return [*answer_with(dispatcher, tracker, hit, "This help article may answer it"), SlotSet("kb_next", [])]
+
+
+# The main areas, for a problem reported without saying what it is: each starts its flow or menu.
+AREAS = [
+    {"title": "Signing in", "payload": "/login_trouble"},
+    {"title": "Wi-Fi or internet", "payload": "/no_internet"},
+    {"title": "The app crashes or won't open", "payload": "/app_crash"},
+    {"title": "Installing or updating", "payload": "/install_update"},
+    {"title": "Email or calendar sync", "payload": "/email_sync"},
+    {"title": "A slow computer or phone", "payload": "/slow_device"},
+    {"title": "Printing", "payload": "/printer_issue"},
+    TALK_TO_PERSON,
+]
+ASK_AREA = "Sorry to hear that. What's giving you trouble? Tap an area, or tell me in a few words what happens."
+ASK_AREA_AGAIN = (
+    "I'd like to help, but I can't tell yet what's wrong. What happens when you try, or what were you "
+    "trying to do? You can also tap an area."
+)
+
+
+def vague_in_a_row(tracker: Tracker) -> int:
+    """How many of the customer's latest messages, in a row, named no problem."""
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        if not is_vague_problem(event.get("text") or ""):
+            break
+        count += 1
+    return count
+
+
+async def ask_problem_area(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """The open question with the areas as buttons; never a third time in a row (a person then)."""
+    asked = vague_in_a_row(tracker)
+    if asked >= 3:
+        dispatcher.utter_message(text="Sorry, I still can't tell what's wrong. Let me get a person to help you.")
+        return await hand_over(dispatcher, tracker, reason="low_confidence")
+    acknowledge_frustration(dispatcher, tracker)
+    dispatcher.utter_message(text=ASK_AREA if asked <= 1 else ASK_AREA_AGAIN, buttons=AREAS)
+    return [SlotSet("resolved", None)]
+
+
+class ActionAskProblemArea(Action):
+    def name(self) -> str:
+        return "action_ask_problem_area"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        return await ask_problem_area(dispatcher, tracker)

@@ -19,6 +19,7 @@ from bot.actions.asking import MAX_ASKS, OPEN_QUESTION, asked_again, times_asked
 from bot.actions.detours import answer_on_the_side, leave_flow, take_up_instead
 from bot.actions.diagnosis import answers, current_flow, question_slot
 from bot.actions.dialogue import latest_text, leave_csat_question, now_iso, wording
+from bot.actions.empathy import acknowledge_frustration
 from bot.actions.flow_content import Flow, Step, flow_book
 from bot.actions.handoff import hand_over
 from bot.actions.interruptions import Interruption, angry, interruption
@@ -101,6 +102,7 @@ class ActionStartTroubleshooting(Action):
     ) -> list[dict[str, Any]]:
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         flow = flow_book().flows[intent]
+        acknowledge_frustration(dispatcher, tracker)
         quick = await kb_first(dispatcher, tracker, intent)
         if quick is not None:
             return [*leave_csat_question(tracker), *quick]

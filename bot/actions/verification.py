@@ -18,6 +18,7 @@ from accounts import async_backend
 from bot.actions.asking import MAX_ASKS, confirm, times_asked, unchanged
 from bot.actions.detours import answer_on_the_side
 from bot.actions.dialogue import INTERRUPTIONS, PERSON_OR_NOT, latest_intent, latest_text, leave_csat_question
+from bot.actions.empathy import acknowledge_frustration
 from bot.actions.interruptions import Interruption, interruption
 from bot.actions.limits import code_refusal, wrong_code, wrong_codes_left
 from bot.actions.triage import kb_first
@@ -114,6 +115,7 @@ class ActionBeginAccountTask(Action):
     ) -> list[dict[str, Any]]:
         intent = latest_intent(tracker)
         task = TASK_BY_INTENT.get(intent or "") or tracker.get_slot("account_task") or "release_seat"
+        acknowledge_frustration(dispatcher, tracker)
         if task != "ticket_status":
             quick = await kb_first(dispatcher, tracker, intent or "")
             if quick is not None:

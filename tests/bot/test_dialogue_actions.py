@@ -165,6 +165,17 @@ async def test_start_prefills_what_the_first_message_already_said() -> None:
     assert slots["q_neighbours"] is None  # still to be asked
 
 
+async def test_an_angry_first_message_is_acknowledged_and_the_fix_starts(searcher) -> None:
+    angry = "THE NIMBUS APP SHUTS ITSELF THE MOMENT I OPEN A FILE ON MY WINDOWS PC!!!"
+    dispatcher, slots = await run(ActionStartTroubleshooting(), tracker({}, angry, "app_crash"))
+    assert slots["ts_flow"] == "app_crash"  # the crash flow runs, no ticket
+    first = dispatcher.messages[0]
+    assert "sorry" in first["text"].lower()
+    assert {"title": "Talk to a person", "payload": "/request_human"} in first["buttons"]
+    calm, _ = await run(ActionStartTroubleshooting(), tracker({}, "the app closes when i open a file", "app_crash"))
+    assert "sorry" not in said(calm).lower()
+
+
 async def test_diagnosis_asks_only_what_still_changes_the_steps() -> None:
     form = ValidateDiagnosisForm()
     t = tracker({"ts_flow": "wifi_dropout", "requested_slot": "q_scope"}, "all of them, every device")

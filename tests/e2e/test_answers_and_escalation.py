@@ -61,6 +61,28 @@ def test_a_question_no_article_answers_is_not_answered_with_a_neighbour(stack, q
         assert f"The closest one I have is **{citation['title']}**. It may not cover your question" in reply
 
 
+def test_no_article_offers_to_ask_another_way_or_a_person_and_files_nothing(stack) -> None:
+    sender = new_sender()
+    replies = stack.say(sender, "Does the editor support Markdown formatting?")
+    assert "I don't have a help article for that" in texts(replies)
+    assert [b["title"] for b in replies[-1]["buttons"]] == ["Yes, a person please", "I'll ask another way"]
+    reply = texts(stack.say(sender, "/deny"))
+    assert "ask it in other words" in reply and "NIM-" not in reply
+    # the question asked again, another way, is answered as a new one
+    assert "/help/articles/reset-password" in texts(stack.say(sender, "how do I reset my password?"))
+
+
+@pytest.mark.parametrize("opener", ["nimbus is acting up", "it's not working", "i have a problem"])
+def test_a_vague_opener_gets_one_open_question_with_the_areas_and_no_ticket(stack, opener: str) -> None:
+    sender = new_sender()
+    replies = stack.say(sender, opener)
+    reply = texts(replies)
+    assert "What's giving you trouble?" in reply and "NIM-" not in reply
+    assert "Wi-Fi or internet" in [b["title"] for r in replies for b in r.get("buttons", [])]
+    # tapping an area starts its troubleshooting
+    assert "a few quick questions" in texts(stack.say(sender, "/app_crash"))
+
+
 def test_a_helpful_answer_counts_as_resolved(stack) -> None:
     sender = new_sender()
     stack.say(sender, "how can I export all my data?")
