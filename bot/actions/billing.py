@@ -45,6 +45,12 @@ ACCOUNT_SPECIFIC = re.compile(
     r"why (?:was|am|did|have|were) (?:i|you|we) (?:been )?(?:charg|bill)|took (?:money|payment)|card (?:was )?charged|"
     r"charged my|billed my|charged (?:us|me)|my (?:bank|card) statement|(?:old|expired|wrong) card)\b"
 )
+# A charge asked about before it happens ("will I be charged again if I upgrade mid-month?"): the
+# pricing articles answer it; no payment of this customer's is in question yet.
+WOULD_BE_CHARGED = re.compile(
+    r"\b(?:will|would|do|does|am) (?:i|we|you|it|they) (?:be |get |still be )?(?:charg|bill|pay)\w*|"
+    r"\b(?:will|would) (?:i|we) (?:have to|need to) pay\b"
+)
 # "Put me on the free plan instead of paying for Plus": a plan change the bot does itself.
 PLAN_REQUEST = re.compile(
     r"\b(?:put me (?:on|back on)|switch (?:me )?(?:to|over)|move me (?:to|down|up)|change (?:me |my plan )?to|"
@@ -60,6 +66,8 @@ def asks_only_whether(said: str) -> bool:
 
 def about_a_payment(said: str) -> bool:
     """Whether the message is about one of this customer's payments (the billing team's, at once)."""
+    if WOULD_BE_CHARGED.search(said) and asks_only_whether(said):
+        return False  # a charge still to come, asked about: what the pricing articles say
     return bool(ACCOUNT_SPECIFIC.search(said)) or (bool(REFUND_WISH.search(said)) and not asks_only_whether(said))
 
 

@@ -99,10 +99,12 @@ async def best_article(question: str) -> Hit | None:
 
 
 async def strong_articles(question: str, top_k: int = 2) -> list[Hit]:
-    """The best articles that answer the question (kb_index's decision) and clear
-    KB_FIRST_MIN_SCORE: good enough to answer before anything else."""
+    """The best articles that clear KB_FIRST_MIN_SCORE and answer the question (kb_index's
+    decision) or come close: good enough to show before anything else. A close one is shown as the
+    nearest article, not as the answer (`answer_with(..., doubted=not hit.answers)`): for a question
+    that names a task ("if I cancel today, do I lose my files?") it beats starting the task."""
     floor = get_settings().kb_first_min_score
-    return [h for h in await search_kb(question, top_k) if h.answers and h.score >= floor]
+    return [h for h in await search_kb(question, top_k) if (h.answers or h.related) and h.score >= floor]
 
 
 async def strong_article(question: str) -> Hit | None:

@@ -11,8 +11,9 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.asking import MAX_ASKS, asked_again, confirm, times_asked, unchanged
-from bot.actions.detours import route_again
+from bot.actions.detours import ROUTING_CONFIDENCE, read_on_its_own, route_again, routed
 from bot.actions.dialogue import PERSON_OR_NOT, latest_intent, latest_text, now_iso
+from bot.actions.flow_content import flow_book
 from bot.actions.handoff import hand_over, not_understood_before
 from bot.actions.interruptions import Interruption, interruption
 from bot.actions.kb import DID_IT_HELP, answer_with
@@ -88,6 +89,32 @@ def nothing_tried_yet(tracker: Tracker) -> bool:
     )
 
 
+def nothing_tried_but_articles(tracker: Tracker) -> bool:
+    return not (tracker.get_slot("ts_steps_tried") or tracker.get_slot("ts_flow"))
+
+
+def answered_question(tracker: Tracker) -> str | None:
+    """What the customer typed that the article answered: their last message before this "no"."""
+    said = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"][:-1]
+    typed = [text for text in said if text.strip() and not text.startswith("/")]
+    return typed[-1] if typed else None
+
+
+async def flow_for_the_question(tracker: Tracker) -> list[dict[str, Any]]:
+    """Events that start the troubleshooting flow the answered message names, if the classifier
+    gives one at least ROUTING_CONFIDENCE; [] otherwise."""
+    question = answered_question(tracker)
+    if not question:
+        return []
+    reading = await read_on_its_own(tracker, question)
+    flows = flow_book().flows
+    for candidate in reading.get("intent_ranking") or []:
+        if candidate.get("name") in flows and float(candidate.get("confidence") or 0) >= ROUTING_CONFIDENCE:
+            chosen = {"name": candidate["name"], "confidence": candidate["confidence"]}
+            return routed(tracker, question, chosen, reading.get("entities") or [])
+    return []
+
+
 class ActionKBFeedback(Action):
     """After "Did this help?" (or a yes/no with nothing open)."""
 
@@ -142,6 +169,11 @@ class ActionKBFeedback(Action):
             # The article was the quick answer to a question about a problem or a task: now do that.
             routed = await route_again(tracker, then["text"], intent=then["intent"])
             return [*events, *routed]
+        flow = await flow_for_the_question(tracker) if nothing_tried_but_articles(tracker) else []
+        if flow:
+            # The article did not fix a problem a troubleshooting flow covers: the steps, not a person yet.
+            dispatcher.utter_message(text="Sorry about that. Let's work through it step by step instead.")
+            return [*events, *flow]
         nxt = tracker.get_slot("kb_next") or []
         if nxt:
             # The next-best article, once; after that a person takes over.

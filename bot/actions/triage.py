@@ -57,7 +57,7 @@ async def kb_first(dispatcher: CollectingDispatcher, tracker: Tracker, intent: s
         {"title": "Yes, that helped", "payload": "/affirm"},
         {"title": NO_THEN.get(intent, TROUBLESHOOT_INSTEAD), "payload": "/deny"},
     ]
-    events = answer_with(dispatcher, tracker, hit, "From our help article", buttons=buttons)
+    events = answer_with(dispatcher, tracker, hit, "From our help article", buttons=buttons, doubted=not hit.answers)
     return [
         *events,
         # A second article as good as the first is offered before the flow or task.
@@ -79,7 +79,7 @@ class ActionOutOfScope(Action):
     ) -> list[dict[str, Any]]:
         text = latest_text(tracker)
         hit = None if text.startswith("/") else await strong_article(text)
-        if hit is None:
+        if hit is None or not hit.answers:  # outside what we do: only an article that answers it
             dispatcher.utter_message(response="utter_out_of_scope")
             return []
         return [*answer_with(dispatcher, tracker, hit, "This help article may answer it"), SlotSet("kb_next", [])]

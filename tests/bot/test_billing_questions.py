@@ -40,3 +40,16 @@ def test_a_cancellation_named_as_a_condition_is_not_a_request_to_cancel() -> Non
     assert not asks_for_plan_change(normalise("will i get anything back if i cancel mid month?"))
     assert asks_for_plan_change(normalise("cancel my plus plan"))
     assert asks_for_plan_change(normalise("can you cancel my subscription"))
+
+
+@pytest.mark.parametrize(
+    ("text", "about_a_payment_of_theirs"),
+    [
+        ("would we pay double if we move to business in the middle of the month?", False),
+        ("am i billed for the full year again when i switch plans", False),
+        ("you charged me again after i switched plans", True),
+        ("why was i billed twice this month", True),
+    ],
+)
+def test_a_charge_still_to_come_is_a_pricing_question(text: str, about_a_payment_of_theirs: bool) -> None:
+    assert about_a_payment(normalise(text)) is about_a_payment_of_theirs

@@ -34,7 +34,7 @@ def runner(stack) -> Runner:
 
 def test_every_customer_file_can_be_solved() -> None:
     customers = load_customers()
-    assert len(customers) >= 120
+    assert len(customers) >= 250
     assert check_customers(customers, load_flows(), {a.id for a in load_articles(ROOT / "kb/articles")}) == []
     assert sum(c.style == "messy" for c in customers) >= len(customers) / 3
 
@@ -75,5 +75,8 @@ def test_a_sample_of_customers_is_helped_tapping_and_typing(runner: Runner, mode
     assert figures["errors"] == 0, failures
     assert figures["false_success_claims"] == 0, failures
     assert figures["max_turns"] <= MAX_TURNS, failures
-    assert figures["deflection"] >= (0.95 if mode == "tap" else 0.90), failures
-    assert figures["escalation_expected"] > 0 and figures["correct_escalation"] >= 0.9, failures
+    # Floors that catch a regression in a sample of 30, below the whole set's figures
+    # (docs/conversations.md): one customer is 4-5 points of the solvable ones and 15-20 of the
+    # escalations the sample holds.
+    assert figures["deflection"] >= 0.90, failures
+    assert figures["escalation_expected"] > 0 and figures["correct_escalation"] >= 0.8, failures
