@@ -19,5 +19,7 @@ CONVERSATIONAL_INTENTS = frozenset(
         "explain_simpler",
         "nlu_fallback",
         "session_start",
+        # "Something's wrong" without saying what: the next messages say what it was about.
+        "vague_problem",
     }
 )

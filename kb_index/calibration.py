@@ -74,7 +74,7 @@ def calibrate(
         # Answering with another article than the right one is a wrong answer: a negative.
         labels.append(int(example.article is not None and top == example.article))
     # Out-of-scope messages belong to no article: spread over the folds.
-    groups = [e.article or e.group or f"none-{i % 5}" for i, e in enumerate(examples)]
+    groups = [e.article or e.group or f"none-{i % FOLDS}" for i, e in enumerate(examples)]
     decision = fit(
         rows,
         labels,

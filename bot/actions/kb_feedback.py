@@ -11,7 +11,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.asking import MAX_ASKS, asked_again, confirm, times_asked, unchanged
-from bot.actions.detours import ROUTING_CONFIDENCE, read_on_its_own, route_again, routed
+from bot.actions.detours import read_on_its_own, route_again, routed, routing_intent
 from bot.actions.dialogue import PERSON_OR_NOT, latest_intent, latest_text, now_iso
 from bot.actions.flow_content import flow_book
 from bot.actions.handoff import hand_over, not_understood_before
@@ -82,15 +82,14 @@ class ValidateKbFeedbackForm(FormValidationAction):
         return [unchanged(tracker), SlotSet("requested_slot", HELPED_SLOT)]
 
 
-def nothing_tried_yet(tracker: Tracker) -> bool:
-    """No article shown, no step tried, no flow under way: the conversation has not started."""
-    return not (
-        tracker.get_slot("kb_articles_shown") or tracker.get_slot("ts_steps_tried") or tracker.get_slot("ts_flow")
-    )
-
-
 def nothing_tried_but_articles(tracker: Tracker) -> bool:
+    """No troubleshooting step tried and no flow under way."""
     return not (tracker.get_slot("ts_steps_tried") or tracker.get_slot("ts_flow"))
+
+
+def nothing_tried_yet(tracker: Tracker) -> bool:
+    """Not even an article shown: the conversation has not started."""
+    return nothing_tried_but_articles(tracker) and not tracker.get_slot("kb_articles_shown")
 
 
 def answered_question(tracker: Tracker) -> str | None:
@@ -101,18 +100,15 @@ def answered_question(tracker: Tracker) -> str | None:
 
 
 async def flow_for_the_question(tracker: Tracker) -> list[dict[str, Any]]:
-    """Events that start the troubleshooting flow the answered message names, if the classifier
-    gives one at least ROUTING_CONFIDENCE; [] otherwise."""
+    """Events that start the troubleshooting flow the answered message names (routed as any
+    problem is, among the flows' intents only); [] when it names none."""
     question = answered_question(tracker)
     if not question:
         return []
     reading = await read_on_its_own(tracker, question)
     flows = flow_book().flows
-    for candidate in reading.get("intent_ranking") or []:
-        if candidate.get("name") in flows and float(candidate.get("confidence") or 0) >= ROUTING_CONFIDENCE:
-            chosen = {"name": candidate["name"], "confidence": candidate["confidence"]}
-            return routed(tracker, question, chosen, reading.get("entities") or [])
-    return []
+    chosen = routing_intent([c for c in reading.get("intent_ranking") or [] if c.get("name") in flows], None)
+    return routed(tracker, question, chosen, reading.get("entities") or []) if chosen else []
 
 
 class ActionKBFeedback(Action):

@@ -15,14 +15,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.intent_override import override_intent
+from bot.nlu.intent_override import RuleIntentOverride
 
 WORD = re.compile(r"[a-z]+")
 # The words around an address that say nothing but "here is my address".
@@ -125,27 +122,11 @@ def only_gives_email(text: str, entities: list[dict[str, Any]]) -> bool:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class EmailOnlyMessage(GraphComponent):
+class EmailOnlyMessage(RuleIntentOverride):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {"intent": "give_email", "confidence": 1.0}
 
-    def __init__(self, config: dict[str, Any]) -> None:
-        self.config = {**self.get_default_config(), **config}
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> EmailOnlyMessage:
-        return cls(config)
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        for message in messages:
-            text = message.get(TEXT) or ""
-            if text and not text.startswith("/") and only_gives_email(text, message.get(ENTITIES) or []):
-                override_intent(message, self.config["intent"], self.config["confidence"])
-        return messages
+    def overrides(self, message: Message) -> bool:
+        text = message.get(TEXT) or ""
+        return bool(text) and not text.startswith("/") and only_gives_email(text, message.get(ENTITIES) or [])

@@ -15,19 +15,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.frustration_cues import hand_over_at_once
-from bot.nlu.intent_override import override_intent
+from bot.nlu.intent_override import RuleIntentOverride
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class FrustrationDetector(GraphComponent):
+class FrustrationDetector(RuleIntentOverride):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {
@@ -38,27 +35,10 @@ class FrustrationDetector(GraphComponent):
             "problem_confidence": 0.5,
         }
 
-    def __init__(self, config: dict[str, Any]) -> None:
-        self.config = {**self.get_default_config(), **config}
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> FrustrationDetector:
-        return cls(config)
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        for message in messages:
-            text = message.get(TEXT) or ""
-            intent = message.get("intent") or {}
-            names_a_problem = (
-                intent.get("name") in self.config["problem_intents"]
-                and (intent.get("confidence") or 0.0) >= self.config["problem_confidence"]
-            )
-            if hand_over_at_once(text, names_a_problem):
-                override_intent(message, self.config["intent"], self.config["confidence"])
-        return messages
+    def overrides(self, message: Message) -> bool:
+        intent = message.get("intent") or {}
+        names_a_problem = (
+            intent.get("name") in self.config["problem_intents"]
+            and (intent.get("confidence") or 0.0) >= self.config["problem_confidence"]
+        )
+        return hand_over_at_once(message.get(TEXT) or "", names_a_problem)

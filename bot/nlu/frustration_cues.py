@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from common.text import normalise
+
 THRESHOLD = 3
 
 # Unmistakable on their own (3, the threshold): no one writes these calmly.
@@ -56,12 +58,8 @@ ALREADY_TRIED = re.compile(
 )
 
 
-def _said(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", text.lower().replace("'", "").replace("\u2019", ""))
-
-
 def frustration_score(text: str) -> int:
-    said = _said(text)
+    said = normalise(text)
     score = 3 * len(FURIOUS.findall(said)) + 2 * len(STRONG.findall(said)) + min(len(MILD.findall(said)), 2)
     shouting = [w for w in SHOUT.findall(text) if w not in ABBREVIATIONS]
     score += min(len(shouting), 2) + (1 if "!!" in text else 0)
@@ -76,5 +74,5 @@ def hand_over_at_once(text: str, names_a_problem: bool) -> bool:
     """A frustrated message that the bot should not try to work through itself."""
     if not is_frustrated(text):
         return False
-    said = _said(text)
+    said = normalise(text)
     return not names_a_problem or bool(FURIOUS.search(said)) or bool(ALREADY_TRIED.search(said))

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from common.text import normalise
+
 PROBLEM = re.compile(
     r"\b(?:not working|isnt working|wasnt working|doesnt work|does not work|dont work|wont work|cant work|"
     r"stopped working|quit working|no longer works|broken|broke|acting up|acting weird|acting strange|playing up|"
@@ -38,17 +40,12 @@ GENERIC = frozenset(
     what whats why how idea know sure going on with of on in for to at from about by as into
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
-WORD = re.compile(r"[a-z0-9]+")
-
-
-def _said(text: str) -> str:
-    return " ".join(WORD.findall(text.lower().replace("'", "").replace("\u2019", "")))
 
 
 def is_vague_problem(text: str) -> bool:
     if text.startswith("/"):
         return False
-    said = _said(text)
+    said = normalise(text)
     if not PROBLEM.search(said):
         return False
     return all(word in GENERIC for word in said.split())

@@ -15,19 +15,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.intent_override import override_intent
+from bot.nlu.intent_override import RuleIntentOverride
 from bot.nlu.vague_opener_cues import is_vague_problem
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class VagueOpenerDetector(GraphComponent):
+class VagueOpenerDetector(RuleIntentOverride):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {
@@ -36,22 +33,6 @@ class VagueOpenerDetector(GraphComponent):
             "replaces": ["greet", "complain", "request_human", "out_of_scope", "nlu_fallback"],
         }
 
-    def __init__(self, config: dict[str, Any]) -> None:
-        self.config = {**self.get_default_config(), **config}
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> VagueOpenerDetector:
-        return cls(config)
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        for message in messages:
-            intent = (message.get("intent") or {}).get("name")
-            if intent in self.config["replaces"] and is_vague_problem(message.get(TEXT) or ""):
-                override_intent(message, self.config["intent"], self.config["confidence"])
-        return messages
+    def overrides(self, message: Message) -> bool:
+        intent = (message.get("intent") or {}).get("name")
+        return intent in self.config["replaces"] and is_vague_problem(message.get(TEXT) or "")

@@ -3,22 +3,11 @@ that forgives one typo (two letters swapped, one missing, extra or wrong) in lon
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from functools import lru_cache
 
 from rapidfuzz.distance import DamerauLevenshtein
 
-_NOT_WORD = re.compile(r"[^a-z0-9]+")
-_APOSTROPHE = re.compile(r"['’`´]")
-
-
-@lru_cache(maxsize=4096)
-def normalise(text: str) -> str:
-    """ "Only THIS one!" -> "only this one"; "Don't" -> "dont"; "Wi-Fi" -> "wi fi"."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-    return _NOT_WORD.sub(" ", _APOSTROPHE.sub("", plain)).strip()
+from common.text import normalise
 
 
 def words(text: str) -> list[str]:
