@@ -134,6 +134,7 @@ class CustomerAgent:
                 (turn.kind == "question" and move.when == turn.question)
                 or (turn.kind == "step_outcome" and (move.when == "step" or move.when in step_ids))
                 or (turn.kind == "kb_feedback" and move.when == "article")
+                or (turn.kind not in ("question", "other") and move.when == turn.kind)
             )
             if hit:
                 self.moves_done.add(i)

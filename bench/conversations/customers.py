@@ -102,7 +102,9 @@ class Goal(BaseModel):
 
 class Move(BaseModel):
     """Something the customer says once, unprompted, when the bot first shows `when`: a question
-    name (`os`), `step` (any troubleshooting step), a step id, or `article` (any help article)."""
+    name (`os`), `step` (any troubleshooting step), a step id, `article` (any help article), or a
+    prompt kind of bot_turns.PROMPTS (`email`, `license_key`, `plan_choice`, `login_clarify`,
+    `offer_person`, ...): a detour or a correction in the middle of a form or a menu."""
 
     model_config = ConfigDict(extra="forbid")
 
