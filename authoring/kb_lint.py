@@ -62,6 +62,8 @@ def _located(error: ArticleError, text: str) -> tuple[int, str]:
         return (min(present) if present else 1), reason  # present but empty: that key; absent: the top
     if reason.startswith("questions"):
         return front.keys.get("questions", 1), reason
+    if reason.startswith("task"):
+        return front.keys.get("task", 1), reason
     if reason.startswith("the article body is empty"):
         return front.closing_line, reason
     return 1, reason
@@ -96,8 +98,9 @@ def _linked_article(target: str, article_dir: Path, source_dir: Path) -> str | N
     return None
 
 
-def check(source_dir: Path, eval_questions: Path | None = None) -> list[Problem]:
-    """Problems of every article in `source_dir` (and of the evaluation file, when given)."""
+def check(source_dir: Path, eval_questions: Path | None = None, tasks: frozenset[str] | None = None) -> list[Problem]:
+    """Problems of every article in `source_dir` (and of the evaluation file, when given); with
+    `tasks`, an article's `task:` must be one of them (a task the assistant can do)."""
     problems: list[Problem] = []
     if not source_dir.is_dir():
         return [Problem(source_dir, 1, "the article folder does not exist")]
@@ -132,6 +135,10 @@ def check(source_dir: Path, eval_questions: Path | None = None) -> list[Problem]
                     f"url '{article.url}' is not where the help site serves this article ({expected_url})",
                 )
             )
+        if tasks is not None and article.task and article.task not in tasks:
+            known_tasks = ", ".join(sorted(tasks))
+            reason = f"task '{article.task}' is none the assistant can do ({known_tasks})"
+            problems.append(Problem(path, front.keys.get("task", 1), reason))
         articles.append((article, text, front))
 
     # A link to a file that exists but is broken or has a clashing id is not a dead link: that

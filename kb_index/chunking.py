@@ -25,8 +25,9 @@ class Chunk:
 
 
 @lru_cache(maxsize=1)
-def _sentencizer():
-    # A blank pipeline with the rule-based sentencizer: no pretrained model needed offline.
+def sentencizer():  # noqa: ANN201 (spaCy's Language, imported lazily)
+    """spaCy's blank English pipeline with its rule-based sentencizer: no pretrained model needed
+    offline. Also splits a customer's long message (bot/actions/understanding/sentences.py)."""
     import spacy
 
     nlp = spacy.blank("en")
@@ -53,7 +54,7 @@ def _sentences(text: str) -> list[str]:
         line = line.strip()
         if not line:
             continue
-        doc = _sentencizer()(line)
+        doc = sentencizer()(line)
         sentences = [s.text.strip() for s in doc.sents if s.text.strip()]
         pieces.extend(("\n" if i == 0 else "") + s for i, s in enumerate(sentences))
     return pieces

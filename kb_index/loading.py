@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,9 @@ class Article:
     # Optional: how customers ask for this article, in their words. Each is indexed as its own
     # passage for matching; the bot never quotes one (it quotes the article's text).
     questions: tuple[str, ...] = ()
+    # Optional: the intent of a task the assistant can do for the customer when the article is not
+    # enough ("No, activate my key"), e.g. `software_activation`; "" when there is none.
+    task: str = ""
 
 
 def parse_article(path: Path) -> Article:
@@ -59,6 +63,9 @@ def parse_article(path: Path) -> Article:
     questions = meta.get("questions") or []
     if not isinstance(questions, list) or not all(isinstance(q, str) and q.strip() for q in questions):
         raise ArticleError(path, "questions must be a list of non-empty strings")
+    task = meta.get("task") or ""
+    if not isinstance(task, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", task or "x"):
+        raise ArticleError(path, "task must be an intent name (lower case letters, digits and _)")
     updated = meta["updated"]
     if isinstance(updated, (dt.date, dt.datetime)):
         updated = updated.isoformat()
@@ -73,6 +80,7 @@ def parse_article(path: Path) -> Article:
         path=path,
         checksum=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         questions=tuple(q.strip() for q in questions),
+        task=task,
     )
 
 

@@ -39,6 +39,8 @@ class Hit:
     confidence: float | None = None
     # Not sure to answer, but close enough to point to as the nearest article, said as such.
     related: bool = False
+    # The task the assistant can do when the article is not enough (the article's `task:`), or "".
+    task: str = ""
 
     def as_dict(self) -> dict:
         return {
@@ -50,6 +52,7 @@ class Hit:
             "confidence": None if self.confidence is None else round(self.confidence, 4),
             "related": self.related,
             "passage": self.passage,
+            "task": self.task,
         }
 
 
@@ -220,6 +223,7 @@ class KBSearcher:
                     answers,
                     confidence,
                     related,
+                    art.get("task") or "",
                 )
             )
         return hits

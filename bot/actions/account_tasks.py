@@ -125,6 +125,8 @@ class ActionRunAccountTask(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         task = tracker.get_slot("account_task")
+        if not task:
+            return []  # the customer dropped the task while asked for their email or code
         if not await verified_here(tracker):
             dispatcher.utter_message(
                 text="I couldn't confirm it's your account, so for your security a person will take it from here."

@@ -16,8 +16,7 @@ from bot.actions.asking import confirm
 from bot.actions.detours import route_again, routed_again
 from bot.actions.dialogue import PERSON_OR_NOT, latest_text, leave_csat_question
 from bot.actions.handoff import hand_over
-from bot.actions.kb import answer_with, get_searcher, kb_miss, search_kb
-from bot.actions.triage import NO_THEN, THEN_SLOT
+from bot.actions.kb import NO_THEN, THEN_SLOT, answer_with, get_searcher, kb_miss, search_kb
 from bot.actions.understanding.signals import asks_for_person
 from bot.actions.understanding.text import normalise
 

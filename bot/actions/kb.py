@@ -10,12 +10,10 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.asking import confirm
-from bot.actions.dialogue import TALK_TO_PERSON, leave_csat_question
 from bot.actions.settings import get_settings
 from bot.actions.widget_payloads import widget_payload
 from kb_index.search import Hit, IndexNotBuiltError, KBSearcher
@@ -24,6 +22,17 @@ from kb_index.settings import KBSettings
 log = logging.getLogger(__name__)
 
 DID_IT_HELP = [{"title": "Yes, that helped", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+# What "No" to an article offers, by the task the question (or the article's `task:`) is about.
+NO_THEN = {
+    "password_reset": "No, send me a reset link",
+    "account_locked": "No, unlock my account",
+    "two_factor_problem": "No, help me sign in",
+    "subscription_change": "No, change my plan",
+    "cancel_subscription": "No, cancel my plan",
+    "software_activation": "No, activate my key",
+    "billing_question": "No, ask the billing team",
+}
+THEN_SLOT = "kb_then"  # {"intent", "text"}: what a "No" to the article starts
 NOT_SURE = "I don't have an article that answers exactly that. The closest one I have is"
 # Nothing close: say so, and offer both ways on (a rephrased question is routed as a new one).
 NO_ARTICLE = "I don't have a help article for that. You can ask it another way, or I can pass it to a person."
@@ -57,10 +66,13 @@ def answer_with(
     lead: str,
     buttons: list[dict[str, str]] | None = None,
     doubted: bool = False,
+    question: str | None = None,
 ) -> list[dict[str, Any]]:
     """Quote the article, cite it, then "Did this help?" (kb_feedback_form asks it, with `buttons`).
     A `doubted` hit (the KB's decision is not sure it answers) is named as the nearest article,
-    unquoted: a passage that may not answer must not read as the answer."""
+    unquoted: a passage that may not answer must not read as the answer. With the customer's
+    `question` and an article about a task the assistant can do (its `task:`), "No" offers that
+    task ("No, activate my key") and starts it with the question."""
     link = urljoin(get_settings().help_site_url, hit.url)
     if not doubted:
         text = f"{lead} **{hit.title}**:\n{quote_of(hit.passage)}\nFull article: [{hit.title}]({link})"
@@ -73,7 +85,12 @@ def answer_with(
     shown = list(tracker.get_slot("kb_articles_shown") or [])
     if hit.article_id not in shown:
         shown.append(hit.article_id)
+    then = []
+    if question and buttons is None and hit.task in NO_THEN:
+        buttons = [DID_IT_HELP[0], {"title": NO_THEN[hit.task], "payload": "/deny"}]
+        then = [SlotSet(THEN_SLOT, {"intent": hit.task, "text": question})]
     return [
+        *then,
         SlotSet("kb_articles_shown", shown),
         SlotSet("kb_current", {"article_id": hit.article_id, "title": hit.title}),
         SlotSet("kb_buttons", buttons or DID_IT_HELP),
@@ -83,10 +100,27 @@ def answer_with(
     ]
 
 
+# Words around a question that only carry the conversation ("no wait, I only wanted to know ...
+# first"): they dilute what the retriever and the answer decision read.
+_LEAD_IN = re.compile(
+    r"^(?:(?:hi|hey|hello|ok|okay|so|no|nope|wait|actually|sorry|oh|well|and|but|also|quick question|question)"
+    r"[\s,.!:;-]+)*(?:(?:i|we)(?:'d|’d| would)? (?:only |just |really |first |actually )*(?:want|wanted|like|need) to "
+    r"(?:know|ask|check|find out)(?: first)?[\s,:]+|i was wondering[\s,:]+|just wondering[\s,:]+)?",
+    re.IGNORECASE,
+)
+_TRAIL = re.compile(r"[\s,]+(?:first|please|thanks|thank you)[\s.!?]*$", re.IGNORECASE)
+
+
+def question_core(text: str) -> str:
+    """The question without its conversational lead-in and tail; the text itself if nothing is left."""
+    core = _TRAIL.sub("", _LEAD_IN.sub("", text.strip(), count=1)).strip()
+    return core if len(core.split()) >= 2 else text
+
+
 async def search_kb(question: str, top_k: int = 3) -> list[Hit]:
     """The best passages per article for a question; [] without an index (logged)."""
     try:
-        return await asyncio.to_thread(get_searcher().search, question, top_k)
+        return await asyncio.to_thread(get_searcher().search, question_core(question), top_k)
     except IndexNotBuiltError:
         log.error("KB index missing: no article for %r", question[:80])
         return []
@@ -123,41 +157,3 @@ def kb_miss(hits: list[Hit], min_score: float) -> dict[str, Any]:
         "min_score": min_score,
     }
     return SlotSet("kb_miss", miss)
-
-
-class ActionAnswerFromKB(Action):
-    def name(self) -> str:
-        return "action_answer_from_kb"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        question = (tracker.latest_message or {}).get("text") or ""
-        leave = leave_csat_question(tracker)
-        searcher = get_searcher()
-        try:
-            hits = await asyncio.to_thread(searcher.search, question, 3)
-        except IndexNotBuiltError:
-            log.error("KB index missing: answering without it")
-            dispatcher.utter_message(
-                text="I can't search our help articles right now. I can pass your question to a person.",
-                buttons=[TALK_TO_PERSON],
-            )
-            return [*leave, SlotSet("handoff_reason", "no_kb_answer")]
-        good = [h for h in hits if h.answers]
-        if not good and hits and hits[0].related:
-            # Not sure: the nearest article, said as such; the miss still reaches the review inbox.
-            events = answer_with(dispatcher, tracker, hits[0], "", doubted=True)
-            runner_up = [h.as_dict() for h in hits[1:2] if h.answers or h.related]
-            return [*leave, *events, kb_miss(hits, searcher.settings.min_score), SlotSet("kb_next", runner_up)]
-        if not good:
-            # Nothing close: we do not guess.
-            return [
-                *leave,
-                SlotSet("handoff_reason", "no_kb_answer"),
-                SlotSet("kb_current", None),
-                kb_miss(hits, searcher.settings.min_score),
-                *confirm("offer_person", NO_ARTICLE, REPHRASE_OR_PERSON, if_no=REPHRASE),
-            ]
-        events = answer_with(dispatcher, tracker, good[0], "From our help article")
-        return [*leave, *events, SlotSet("kb_next", [h.as_dict() for h in good[1:2]])]

@@ -11,13 +11,13 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.asking import MAX_ASKS, asked_again, confirm, times_asked, unchanged
-from bot.actions.detours import read_on_its_own, route_again, routed, routing_intent
+from bot.actions.detours import problem_sentence, read_on_its_own, route_again, routed, routing_intent
 from bot.actions.dialogue import PERSON_OR_NOT, latest_intent, latest_text, now_iso
 from bot.actions.flow_content import flow_book
 from bot.actions.handoff import hand_over, not_understood_before
 from bot.actions.interruptions import Interruption, interruption
-from bot.actions.kb import DID_IT_HELP, answer_with
-from bot.actions.triage import THEN_SLOT, ask_problem_area
+from bot.actions.kb import DID_IT_HELP, NO_THEN, THEN_SLOT, answer_with
+from bot.actions.triage import ask_problem_area
 from bot.actions.understanding.signals import is_unknown
 from bot.actions.understanding.yes_no import yes_no
 from bot.nlu.vague_opener_cues import is_vague_problem
@@ -99,15 +99,20 @@ def answered_question(tracker: Tracker) -> str | None:
     return typed[-1] if typed else None
 
 
-async def flow_for_the_question(tracker: Tracker) -> list[dict[str, Any]]:
-    """Events that start the troubleshooting flow the answered message names (routed as any
-    problem is, among the flows' intents only); [] when it names none."""
+async def what_the_question_was_about(tracker: Tracker) -> list[dict[str, Any]]:
+    """Events that start the troubleshooting flow or the account task the answered message names
+    (routed as any problem is, among those intents only; in a long message, by the sentence that
+    names it); [] when it names none."""
     question = answered_question(tracker)
     if not question:
         return []
     reading = await read_on_its_own(tracker, question)
-    flows = flow_book().flows
-    chosen = routing_intent([c for c in reading.get("intent_ranking") or [] if c.get("name") in flows], None)
+    doable = set(flow_book().flows) | set(NO_THEN)
+    chosen = routing_intent([c for c in reading.get("intent_ranking") or [] if c.get("name") in doable], None)
+    if chosen is None:
+        found = await problem_sentence(question)
+        if found and found["name"] in doable:
+            chosen = {"name": found["name"], "confidence": found["confidence"]}
     return routed(tracker, question, chosen, reading.get("entities") or []) if chosen else []
 
 
@@ -165,11 +170,13 @@ class ActionKBFeedback(Action):
             # The article was the quick answer to a question about a problem or a task: now do that.
             routed = await route_again(tracker, then["text"], intent=then["intent"])
             return [*events, *routed]
-        flow = await flow_for_the_question(tracker) if nothing_tried_but_articles(tracker) else []
-        if flow:
-            # The article did not fix a problem a troubleshooting flow covers: the steps, not a person yet.
-            dispatcher.utter_message(text="Sorry about that. Let's work through it step by step instead.")
-            return [*events, *flow]
+        instead = await what_the_question_was_about(tracker) if nothing_tried_but_articles(tracker) else []
+        if instead:
+            # The article did not fix a problem a flow covers, or do the task asked about: that, not a person yet.
+            intents = [e["parse_data"]["intent"]["name"] for e in instead if e.get("event") == "user"]
+            if set(intents) & set(flow_book().flows):
+                dispatcher.utter_message(text="Sorry about that. Let's work through it step by step instead.")
+            return [*events, *instead]
         nxt = tracker.get_slot("kb_next") or []
         if nxt:
             # The next-best article, once; after that a person takes over.

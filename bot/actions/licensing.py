@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from accounts import async_backend
 from accounts.backend import LicenseError, is_valid_key_format, normalise_key
 from bot.actions.asking import confirm
+from bot.actions.detours import change_of_course, denied_and_said_instead
 from bot.actions.dialogue import (
     INTERRUPTIONS,
     TALK_TO_PERSON,
@@ -35,8 +36,17 @@ from bot.actions.verification import WHY_VERIFY, is_verified, verified_here
 # 20 characters typed in one go (letters and at least one digit).
 KEY_LIKE = re.compile(r"\b[A-Za-z0-9]{3,7}(?:[-\s][A-Za-z0-9]{3,7}){3}\b|\b(?=[A-Za-z]*\d)[A-Za-z0-9]{20}\b")
 NOT_A_KEY, NO_KEY, GAVE_UP = "[not a key]", "[no key]", "[gave up]"
+# The customer turned to something else while asked for the key: nothing to activate, nobody to call.
+DROPPED = "[dropped]"
 # Tries at a key before a person checks the purchase (the question is asked at most twice).
 MAX_KEY_TRIES = 2
+
+
+def key_attempt(text: str) -> str | None:
+    """A mistyped key still has digits or dashes; four plain words ("printer shows offline since")
+    are a sentence, not a key."""
+    found = KEY_LIKE.search(text)
+    return found.group(0) if found and re.search(r"[\d-]", found.group(0)) else None
 
 
 def device_name(tracker: Tracker) -> str:
@@ -51,14 +61,17 @@ class ActionBeginActivation(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        instead = await denied_and_said_instead(tracker, "software_activation")
+        if instead:
+            return instead
         acknowledge_frustration(dispatcher, tracker)
-        found = KEY_LIKE.search(latest_text(tracker))
+        found = key_attempt(latest_text(tracker))
         quick = None if found else await kb_first(dispatcher, tracker, "software_activation")
         if quick is not None:
             return [*leave_csat_question(tracker), *quick]
         return [
             *leave_csat_question(tracker),
-            SlotSet("license_key", seal(normalise_key(found.group(0))) if found else None),
+            SlotSet("license_key", seal(normalise_key(found)) if found else None),
             SlotSet("key_tries", 0),
             SlotSet("pending", None),
             SlotSet("resolved", None),
@@ -69,15 +82,26 @@ class ValidateActivationForm(FormValidationAction):
     def name(self) -> str:
         return "validate_activation_form"
 
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        text = latest_text(tracker)
+        cannot = signals.lacks_it(text) or signals.is_unknown(text) or signals.is_refusal(text) or signals.is_stop(text)
+        if tracker.get_slot("requested_slot") == "license_key" and not key_attempt(text) and not cannot:
+            taken = await change_of_course(dispatcher, tracker, "software_activation")
+            if taken is not None:
+                return [SlotSet("requested_slot", None), SlotSet("license_key", DROPPED), *taken]
+        return await super().run(dispatcher, tracker, domain)
+
     async def extract_license_key(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict:
         if tracker.get_slot("requested_slot") != "license_key":
             return {}
         text = latest_text(tracker)
-        found = KEY_LIKE.search(text)
+        found = key_attempt(text)
         if found:
-            return {"license_key": found.group(0)}
+            return {"license_key": found}
         if signals.lacks_it(text) or signals.is_unknown(text) or signals.is_refusal(text) or signals.is_stop(text):
             return {"license_key": NO_KEY}
         return {} if latest_intent(tracker) in INTERRUPTIONS else {"license_key": NOT_A_KEY}
@@ -85,6 +109,8 @@ class ValidateActivationForm(FormValidationAction):
     async def validate_license_key(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict:
+        if value is None:
+            return {"license_key": None}  # cleared when the activation began: nothing given yet, no try
         tries = int(tracker.get_slot("key_tries") or 0) + 1
         value = unseal(value)  # a key from the first message comes sealed
         if value == NO_KEY:
@@ -116,6 +142,8 @@ class ActionActivateLicense(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         key = unseal(tracker.get_slot("license_key"))
+        if key == DROPPED:
+            return [SlotSet("license_key", None)]
         if key == NO_KEY:
             return await without_a_key(dispatcher, tracker)
         if not key or not is_valid_key_format(key):

@@ -6,33 +6,40 @@ without saying what it is ("nimbus is acting up") gets one open question with th
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.detours import routed_again
-from bot.actions.dialogue import TALK_TO_PERSON, latest_text
+from bot.actions.asking import confirm
+from bot.actions.detours import route_by_problem_sentence, routed_again
+from bot.actions.dialogue import TALK_TO_PERSON, latest_text, leave_csat_question
 from bot.actions.empathy import acknowledge_frustration
 from bot.actions.handoff import hand_over
-from bot.actions.kb import answer_with, strong_article, strong_articles
+from bot.actions.kb import (
+    NO_ARTICLE,
+    NO_THEN,
+    REPHRASE,
+    REPHRASE_OR_PERSON,
+    THEN_SLOT,
+    answer_with,
+    get_searcher,
+    kb_miss,
+    question_core,
+    strong_article,
+    strong_articles,
+)
 from bot.actions.understanding.signals import wants_information
 from bot.nlu.vague_opener_cues import is_vague_problem
+from kb_index.search import IndexNotBuiltError
 
-# What "No" offers after a KB-first answer, by the intent the question was about.
-NO_THEN = {
-    "password_reset": "No, send me a reset link",
-    "account_locked": "No, unlock my account",
-    "two_factor_problem": "No, help me sign in",
-    "subscription_change": "No, change my plan",
-    "cancel_subscription": "No, cancel my plan",
-    "software_activation": "No, activate my key",
-    "billing_question": "No, ask the billing team",
-}
+log = logging.getLogger(__name__)
+
 TROUBLESHOOT_INSTEAD = "No, let's troubleshoot it"
-THEN_SLOT = "kb_then"
-RUNNER_UP_MARGIN = 0.05  # {"intent", "text"}: what a "No" to the KB-first answer starts
+RUNNER_UP_MARGIN = 0.05
 
 
 # Intents whose self-help article comes first even for a statement ("the sign-in code never
@@ -80,9 +87,13 @@ class ActionOutOfScope(Action):
         text = latest_text(tracker)
         hit = None if text.startswith("/") else await strong_article(text)
         if hit is None or not hit.answers:  # outside what we do: only an article that answers it
+            instead = await route_by_problem_sentence(tracker)
+            if instead:
+                return instead  # a long message whose problem the whole did not weigh enough
             dispatcher.utter_message(response="utter_out_of_scope")
             return []
-        return [*answer_with(dispatcher, tracker, hit, "This help article may answer it"), SlotSet("kb_next", [])]
+        events = answer_with(dispatcher, tracker, hit, "This help article may answer it", question=text)
+        return [*events, SlotSet("kb_next", [])]
 
 
 # The main areas, for a problem reported without saying what it is: each starts its flow or menu.
@@ -133,4 +144,48 @@ class ActionAskProblemArea(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        return await ask_problem_area(dispatcher, tracker)
+        return await route_by_problem_sentence(tracker) or await ask_problem_area(dispatcher, tracker)
+
+
+class ActionAnswerFromKB(Action):
+    def name(self) -> str:
+        return "action_answer_from_kb"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        question = (tracker.latest_message or {}).get("text") or ""
+        leave = leave_csat_question(tracker)
+        searcher = get_searcher()
+        try:
+            hits = await asyncio.to_thread(searcher.search, question_core(question), 3)
+        except IndexNotBuiltError:
+            log.error("KB index missing: answering without it")
+            dispatcher.utter_message(
+                text="I can't search our help articles right now. I can pass your question to a person.",
+                buttons=[TALK_TO_PERSON],
+            )
+            return [*leave, SlotSet("handoff_reason", "no_kb_answer")]
+        good = [h for h in hits if h.answers]
+        if not good and not (hits and hits[0].related and wants_information(question)):
+            # A long message may name its problem in one sentence that the whole did not weigh enough
+            # (a question asked, though, gets its nearest article first).
+            instead = await route_by_problem_sentence(tracker)
+            if instead:
+                return [*leave, *instead]
+        if not good and hits and hits[0].related:
+            # Not sure: the nearest article, said as such; the miss still reaches the review inbox.
+            events = answer_with(dispatcher, tracker, hits[0], "", doubted=True)
+            runner_up = [h.as_dict() for h in hits[1:2] if h.answers or h.related]
+            return [*leave, *events, kb_miss(hits, searcher.settings.min_score), SlotSet("kb_next", runner_up)]
+        if not good:
+            # Nothing close: we do not guess.
+            return [
+                *leave,
+                SlotSet("handoff_reason", "no_kb_answer"),
+                SlotSet("kb_current", None),
+                kb_miss(hits, searcher.settings.min_score),
+                *confirm("offer_person", NO_ARTICLE, REPHRASE_OR_PERSON, if_no=REPHRASE),
+            ]
+        events = answer_with(dispatcher, tracker, good[0], "From our help article", question=question)
+        return [*leave, *events, SlotSet("kb_next", [h.as_dict() for h in good[1:2]])]

@@ -16,7 +16,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.asking import MAX_ASKS, OPEN_QUESTION, asked_again, times_asked
-from bot.actions.detours import answer_on_the_side, leave_flow, take_up_instead
+from bot.actions.detours import answer_on_the_side, denied_and_said_instead, leave_flow, take_up_instead
 from bot.actions.diagnosis import answers, current_flow, question_slot
 from bot.actions.dialogue import latest_text, leave_csat_question, now_iso, wording
 from bot.actions.empathy import acknowledge_frustration
@@ -101,6 +101,9 @@ class ActionStartTroubleshooting(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        instead = await denied_and_said_instead(tracker, intent)
+        if instead:
+            return instead
         flow = flow_book().flows[intent]
         acknowledge_frustration(dispatcher, tracker)
         quick = await kb_first(dispatcher, tracker, intent)

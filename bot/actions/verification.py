@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from accounts import async_backend
 from bot.actions.asking import MAX_ASKS, confirm, times_asked, unchanged
-from bot.actions.detours import answer_on_the_side
+from bot.actions.detours import answer_on_the_side, change_of_course, denied_and_said_instead
 from bot.actions.dialogue import INTERRUPTIONS, PERSON_OR_NOT, latest_intent, latest_text, leave_csat_question
 from bot.actions.empathy import acknowledge_frustration
 from bot.actions.interruptions import Interruption, interruption
@@ -57,6 +57,7 @@ TASK_BY_INTENT = {
     "cancel_subscription": "cancel",
     "ticket_status": "ticket_status",
 }
+INTENT_BY_TASK = {task: intent for intent, task in TASK_BY_INTENT.items()} | {"release_seat": "software_activation"}
 WHY_VERIFY = {
     "reset_password": "I can email you a password reset link.",
     "unlock": "I can unlock your account.",
@@ -87,8 +88,7 @@ NO_CODE_BECAUSE = {
     "another now.",
     "conversation": "I've sent several codes in this chat in the last hour, so for your security I won't send "
     "another now.",
-    "client": "Many codes were asked for from your network in the last hour, so for security I won't send "
-    "another now.",
+    "client": "Many codes were asked for from your network in the last hour, so for security I won't send another now.",
     "unavailable": "I can't send a code right now: the part of our service that counts them is unavailable.",
 }
 
@@ -114,6 +114,9 @@ class ActionBeginAccountTask(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         intent = latest_intent(tracker)
+        instead = await denied_and_said_instead(tracker, intent)
+        if instead:
+            return instead
         task = TASK_BY_INTENT.get(intent or "") or tracker.get_slot("account_task") or "release_seat"
         acknowledge_frustration(dispatcher, tracker)
         if task != "ticket_status":
@@ -158,6 +161,12 @@ class ValidateVerifyForm(FormValidationAction):
             if signals.is_stop(text) or signals.is_refusal(text):
                 return stop_asking("No problem, I've stopped. Without checking it's your account I can't do this here.")
             answer_like = EMAIL.search(text) or CODE.search(text) or ticket_reference(text)
+            if not answer_like:
+                task = tracker.get_slot("account_task") or ""
+                taken = await change_of_course(dispatcher, tracker, INTENT_BY_TASK.get(task))
+                if taken is not None:
+                    # The task is dropped, not failed: nothing is handed over for it.
+                    return [SlotSet("requested_slot", None), SlotSet("account_task", None), *taken]
             if not answer_like and interruption(tracker) is Interruption.QUESTION:
                 if WHY_ASKED.search(text):
                     dispatcher.utter_message(

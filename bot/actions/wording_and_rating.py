@@ -10,6 +10,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.detours import route_by_problem_sentence
 from bot.actions.dialogue import TALK_TO_PERSON, latest_intent, latest_text, leave_csat_question
 from bot.actions.handoff import hand_over
 from bot.actions.understanding.signals import asks_to_talk_to_someone
@@ -103,6 +104,9 @@ class ActionClarify(Action):
             # Unclear what it is about, but clear whom the customer wants: a person.
             dispatcher.utter_message(text="Of course, I'll pass this to a person.")
             return [*leave, *await hand_over(dispatcher, tracker, reason="customer_asked")]
+        instead = await route_by_problem_sentence(tracker)
+        if instead:
+            return [*leave, *instead]  # unclear as a whole, but one sentence names the problem
         if previous == "nlu_fallback":
             dispatcher.utter_message(text="Sorry, I'm still not sure I understand. Let me get a person to help you.")
             return [*leave, *await hand_over(dispatcher, tracker, reason="low_confidence")]

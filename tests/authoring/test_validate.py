@@ -12,6 +12,7 @@ import pytest
 
 from authoring import domain_coverage, flow_lint, kb_lint
 from authoring.problems import Problem
+from bot.actions.kb import NO_THEN
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -162,6 +163,16 @@ def test_front_matter_problems_point_at_the_line(project: Path) -> None:
         "site serves this article (/help/articles/refund-policy)",
         "kb/articles/reset-password.md:1: front matter lacks url",
         f"kb/articles/support-hours.md:{len(empty.read_text().splitlines()) - 1}: the article body is empty",
+    ]
+
+
+def test_an_article_task_the_assistant_cannot_do_is_named_at_its_line(project: Path) -> None:
+    article = project / "kb/articles/refund-policy.md"
+    article.write_text(article.read_text().replace("task: billing_question", "task: refund_payment", 1))
+    problems = formatted(kb_lint.check(project / "kb/articles", tasks=frozenset(NO_THEN)), project)
+    assert problems == [
+        f"kb/articles/refund-policy.md:{line_containing(article, 'task:')}: task 'refund_payment' is none the "
+        f"assistant can do ({', '.join(sorted(NO_THEN))})"
     ]
 
 

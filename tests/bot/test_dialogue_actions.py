@@ -31,7 +31,7 @@ from bot.actions.troubleshooting import (
     ActionStepOutcome,
     ValidateStepForm,
 )
-from bot.actions.verification import VERIFIED, ValidateVerifyForm
+from bot.actions.verification import VERIFIED, ActionBeginAccountTask, ValidateVerifyForm
 from bot.actions.wording_and_rating import ActionClarify, ActionSessionStart, ActionSetDetailLevel, parse_rating
 from common.rate_limits import RateLimiter
 
@@ -461,6 +461,11 @@ async def test_license_key_format_and_state(backend: DemoAccountBackend) -> None
     t = tracker({"requested_slot": "license_key"}, "ABCDE-12345-FGHJK-67890")
     events = slot_events(await form.run(dispatcher, t, DOMAIN))
     assert events["license_key"] is None and "don't recognise" in said(dispatcher)
+    # The slot cleared when the activation began is no try at a key
+    dispatcher = CollectingDispatcher()
+    t = tracker({"license_key": None}, "I need to activate my key", "software_activation")
+    assert await form.validate_license_key(None, dispatcher, t, DOMAIN) == {"license_key": None}
+    assert said(dispatcher) == ""
     dispatcher, slots = await run(ActionActivateLicense(), tracker({"license_key": "NMB2K-7QX4P-R8T3W-5HJ6Z"}))
     assert "activated" in said(dispatcher) and slots["resolved"] is True
     dispatcher, slots = await run(ActionActivateLicense(), tracker({"license_key": "NMB8X-3LD7Q-W4K9M-2RV5T"}))
@@ -518,3 +523,143 @@ async def test_a_reference_from_the_outbox_is_answered_for_its_owner_only(
     finally:
         get_settings.cache_clear()
         handoff.get_outbox.cache_clear()
+
+
+# --- a change of course inside a form or after a menu ---------------------------------------------
+
+
+def nlu_reads(monkeypatch: pytest.MonkeyPatch, intent: str, confidence: float = 0.8) -> None:
+    """What the NLU makes of the part of a message the action server has it read again."""
+
+    async def parse(text: str) -> dict[str, Any]:
+        ranking = [{"name": intent, "confidence": confidence}, {"name": "greet", "confidence": 1 - confidence}]
+        return {"text": text, "intent": ranking[0], "intent_ranking": ranking, "entities": []}
+
+    monkeypatch.setattr("bot.actions.detours.parse", parse)
+
+
+def routed_to(events: list[dict]) -> tuple[str, str] | None:
+    user = [e for e in events if e.get("event") == "user"]
+    return (user[0]["parse_data"]["intent"]["name"], user[0]["text"]) if user else None
+
+
+PLAN_EMAIL = {"account_task": "change_plan", "requested_slot": "email"}
+
+
+async def test_asked_for_an_email_the_customer_who_only_wanted_the_price_gets_the_article(
+    backend: DemoAccountBackend, searcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nlu_reads(monkeypatch, "subscription_change")
+    dispatcher = CollectingDispatcher()
+    text = "no wait, I only wanted to know how much Plus costs per month first"
+    events = await ValidateVerifyForm().run(dispatcher, tracker(PLAN_EMAIL, text, "subscription_change"), DOMAIN)
+    slots = slot_events(events)
+    assert "look like an email" not in said(dispatcher)
+    assert slots["requested_slot"] is None and slots["account_task"] is None  # the plan change is dropped
+    assert slots["kb_current"]["article_id"] in ("upgrade-plan", "downgrade-plan")  # the plans and their prices
+    assert {"event": "followup", "name": "kb_feedback_form", "timestamp": None} in events
+    # Nothing runs for the dropped task: no ticket, no "couldn't confirm it's your account"
+    dispatcher, after = await run(ActionRunAccountTask(), tracker({"account_task": None}))
+    assert said(dispatcher) == "" and after == {}
+
+
+async def test_asked_for_an_email_another_problem_is_routed_as_if_just_said(
+    backend: DemoAccountBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nlu_reads(monkeypatch, "app_crash")
+    dispatcher = CollectingDispatcher()
+    text = "that's not what I want, the nimbus app closes every time I open it"
+    events = await ValidateVerifyForm().run(dispatcher, tracker(PLAN_EMAIL, text, "subscription_change"), DOMAIN)
+    assert routed_to(events) == ("app_crash", "the nimbus app closes every time i open it")
+    assert slot_events(events)["account_task"] is None and "got that wrong" in said(dispatcher)
+
+
+async def test_asked_for_an_email_the_same_task_said_again_keeps_the_form(
+    backend: DemoAccountBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nlu_reads(monkeypatch, "subscription_change")
+    reply, slots = await verify_form_turn(PLAN_EMAIL, "no, I want the Plus plan please", "subscription_change")
+    assert "look like an email" in reply and "account_task" not in slots  # one more chance at the address
+
+
+async def test_asked_for_a_key_another_problem_ends_the_activation_without_a_ticket(
+    backend: DemoAccountBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nlu_reads(monkeypatch, "printer_issue")
+    dispatcher = CollectingDispatcher()
+    t = tracker({"requested_slot": "license_key"}, "sorry, wrong thing: my printer shows offline since monday")
+    events = await ValidateActivationForm().run(dispatcher, t, DOMAIN)
+    assert routed_to(events)[0] == "printer_issue" and slot_events(events)["requested_slot"] is None
+    dispatcher, slots = await run(ActionActivateLicense(), tracker(slot_events(events)))
+    assert said(dispatcher) == "" and slots == {"license_key": None}  # nothing activated, nobody called
+    # Not having the key is an answer, not a change of course
+    t = tracker({"requested_slot": "license_key"}, "no, I don't have the key with me")
+    events = await ValidateActivationForm().run(CollectingDispatcher(), t, DOMAIN)
+    assert slot_events(events)["license_key"] == "[no key]"
+
+
+async def test_a_denied_word_does_not_start_its_task(
+    backend: DemoAccountBackend, searcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # After "What happens when you try to sign in?" (forgot password / locked / 2FA)
+    nlu_reads(monkeypatch, "app_crash")
+    text = "no, it's not my password, the app won't even open on my tablet"
+    dispatcher = CollectingDispatcher()
+    events = await ActionBeginAccountTask().run(dispatcher, tracker({}, text, "password_reset"), DOMAIN)
+    assert routed_to(events) == ("app_crash", "the app wont even open on my tablet")
+    assert "account_task" not in slot_events(events)
+    # A plain request is what it seems
+    nlu_reads(monkeypatch, "password_reset")
+    events = await ActionBeginAccountTask().run(
+        CollectingDispatcher(), tracker({}, "no, I forgot my password and need a new one", "password_reset"), DOMAIN
+    )
+    assert routed_to(events) is None and slot_events(events)["account_task"] == "reset_password"
+
+
+async def test_an_article_about_a_task_offers_the_task_behind_no() -> None:
+    from bot.actions.kb import answer_with
+    from kb_index.search import Hit
+
+    question = "I'd like to use my Desktop Pro key on my work PC as well"
+    url = "/help/articles/move-license-new-computer"
+    hit = Hit("move-license-new-computer", "Move your licence", url, 0.7, "Open Help", task="software_activation")
+    slots = slot_events(answer_with(CollectingDispatcher(), tracker(), hit, "From our help article", question=question))
+    assert [b["title"] for b in slots["kb_buttons"]] == ["Yes, that helped", "No, activate my key"]
+    assert slots["kb_then"] == {"intent": "software_activation", "text": question}
+    # Shown on the way elsewhere (no question of the customer's to start the task with): a plain "No"
+    slots = slot_events(answer_with(CollectingDispatcher(), tracker(), hit, "Sorry about that. This may fit:"))
+    assert [b["title"] for b in slots["kb_buttons"]] == ["Yes, that helped", "No"] and "kb_then" not in slots
+
+
+async def test_a_long_message_is_routed_by_the_sentence_that_names_the_problem(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.actions.detours import route_by_problem_sentence
+
+    readings = {"printer": ("printer_issue", 0.86), "person": ("request_human", 0.9)}
+
+    async def parse(text: str) -> dict[str, Any]:
+        name, sure = next((v for k, v in readings.items() if k in text), ("greet", 0.6))
+        return {"text": text, "intent": {"name": name, "confidence": sure}, "entities": []}
+
+    monkeypatch.setattr("bot.actions.detours.parse", parse)
+    backstory = (
+        "Hello there, hope your day is going well. I moved flats last month and set everything up again myself. "
+        "Since then the printer in the hallway shows offline on my Mac, although it prints from my phone."
+    )
+    entities = [{"entity": "device", "value": "mac"}]
+    events = await route_by_problem_sentence(tracker({}, backstory, "ask_howto", entities=entities))
+    user = [e for e in events if e.get("event") == "user"][0]
+    assert user["parse_data"]["intent"]["name"] == "printer_issue"
+    assert user["text"] == backstory and user["parse_data"]["entities"] == entities  # every sentence's facts
+    # A person asked for in so many words comes first; a sentence that only mentions people does not count
+    asks = backstory + " Please don't send me more steps, I'd like a person to look at it."
+    events = await route_by_problem_sentence(tracker({}, asks, "ask_howto"))
+    assert [e for e in events if e.get("event") == "user"][0]["parse_data"]["intent"]["name"] == "request_human"
+    readings["person"] = ("request_human", 0.9)
+    mentions = backstory + " The person at the shop could not help either."
+    events = await route_by_problem_sentence(tracker({}, mentions, "ask_howto"))
+    assert [e for e in events if e.get("event") == "user"][0]["parse_data"]["intent"]["name"] == "printer_issue"
+    # Two sentences: nothing to weigh
+    short = "Hello there. The printer is offline."
+    assert await route_by_problem_sentence(tracker({}, short, "nlu_fallback")) == []

@@ -102,6 +102,11 @@ def test_long_sections_are_chunked_with_overlap(articles: Path) -> None:
             "questions: one\n---\nbody",
             "questions must be a list of non-empty strings",
         ),
+        (
+            "---\nid: x\ntitle: X\ntags: [a]\nplatforms: [web]\nupdated: 2026-01-01\nurl: /x\n"
+            "task: Reset Password\n---\nbody",
+            "task must be an intent name",
+        ),
     ],
 )
 def test_malformed_article_is_named_with_its_reason(tmp_path: Path, content: str, reason: str) -> None:
@@ -216,7 +221,8 @@ def test_cli_search_json_reads_stdin(tmp_path: Path, articles: Path) -> None:
     )
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [hits[0]["article_id"] for hits in lines] == ["reset-password", "wifi-keeps-dropping"]
-    assert set(lines[0][0]) == {"article_id", "title", "url", "score", "answers", "confidence", "related", "passage"}
+    keys = {"article_id", "title", "url", "score", "answers", "confidence", "related", "passage", "task"}
+    assert set(lines[0][0]) == keys
     assert len(lines[0]) == 2
 
 

@@ -27,7 +27,9 @@ _CORRECTION = re.compile(
     r"you (?:misunderstood|got it wrong|got me wrong|didnt understand|did not understand)|misunderstood|"
     r"(?:no|nope),? i (?:mean|meant)|i (?:meant|mean) (?:something else|a different)|different (?:problem|issue)|"
     r"(?:its|it s|thats|that s) (?:a different|another) (?:problem|issue|thing)|"
-    r"nothing to do with|has nothing to do|not about (?:that|this|my))\b"
+    r"nothing to do with|has nothing to do|not about (?:that|this|my)|"
+    r"i (?:explained|described|put|said|phrased) (?:that|it|this|myself) (?:badly|wrong|wrongly|poorly)|"
+    r"let me (?:rephrase|explain again|start again|put it another way)|i misspoke)\b"
 )
 # Leading words that only carry the correction ("no, that's not it. I mean: ...").
 _CORRECTION_LEAD = re.compile(
@@ -63,8 +65,11 @@ _QUESTION_WORD = re.compile(
 
 
 _INFORMATION = re.compile(
-    r"^(?:(?:hi|hey|hello|ok|so|quick question|question|just wondering|i was wondering|please|pls|and)\s+)*"
-    r"(?:how (?:do|can|should|would) (?:i|we|you)|how to|how much|how long|how many|where|what|whats|which|"
+    r"^(?:(?:hi|hey|hello|ok|so|quick question|question|just wondering|i was wondering|please|pls|and|"
+    r"wait|actually|sorry|oh|well|no|first|but)\s+)*"
+    r"(?:(?:i|we) (?:only |just |really |first |actually )*(?:want|wanted|wanna|would like|id like|need|needed) "
+    r"to (?:know|ask|check|find out|understand|learn)|"
+    r"how (?:do|can|should|would) (?:i|we|you)|how to|how much|how long|how many|where|what|whats|which|"
     r"when|who|can i|can we|could i|could we|may i|is it possible|is there|are there|is it|does|do i|do we|"
     r"do you|will i|will my|will it|will we|would i|would my|would it|would we|should i|am i able|is nimbus|"
     r"are my|is my|i was wondering|i wonder|if (?:i|my|we|our)\b.*\b(?:is|are|will|would|do|does|can)\b)\b"
@@ -75,7 +80,10 @@ _FIX_REQUEST = re.compile(
     r"any ideas|help me)\b|^why\b"
 )
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
-_REQUEST = re.compile(r"^(?:can|could|would|will) you\b|\bplease\b|\bfor me\b|^i (?:need|want) (?:you|to)\b")
+_REQUEST = re.compile(
+    r"^(?:can|could|would|will) you\b|\bplease\b|\bfor me\b|"
+    r"^i (?:need|want) (?:you|to (?!know|ask|check|find out|understand|learn))\b"
+)
 
 
 def wants_information(text: str) -> bool:
