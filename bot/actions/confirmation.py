@@ -21,7 +21,7 @@ from bot.actions.dialogue import YES_NO, latest_text
 from bot.actions.interruptions import Interruption, interruption
 from bot.actions.understanding import signals
 from bot.actions.understanding.text import normalise, same_word, words
-from bot.actions.understanding.yes_no import yes_no
+from bot.actions.understanding.yes_no import SHORT_ANSWER, yes_no
 
 # Words that answer a particular question by naming what it offers ("just cancel it", "keep it").
 MEANS_YES = {
@@ -34,7 +34,10 @@ MEANS_NO = {
     "confirm_cancel": re.compile(r"\b(?:keep|stay|dont cancel|not cancel)\b"),
     "confirm_plan_change": re.compile(r"\b(?:keep|leave it|stay)\b"),
     "confirm_release": re.compile(r"\b(?:keep|leave (?:it|them))\b"),
-    "offer_person": re.compile(r"\b(?:no ticket|no thanks|not now|no need)\b"),
+    "offer_person": re.compile(
+        r"\b(?:no ticket|no thanks|not now|no need|(?:dont|do not) (?:want|need) "
+        r"(?:a |an |to talk to a |to speak to a |to talk to |to speak to )?(?:person|human|agent|someone))\b"
+    ),
 }
 
 
@@ -48,6 +51,16 @@ def plan_named(text: str) -> str | None:
     said = words(text)
     named = {p for p in PLANS if any(same_word(w, p) for w in said)}
     return named.pop() if len(named) == 1 else None
+
+
+_PLAIN_NO = re.compile(r"^(?:no|nope|nah|not now|no thanks|no thank you|dont|do not|rather not)\b")
+
+
+def only_a_negation(text: str) -> bool:
+    """A longer message whose "no" is only a "can't" or "won't" inside it ("i can't stay signed in
+    to the website"): a statement, not a plain refusal, which starts with one or says so."""
+    said = normalise(text)
+    return len(said.split()) > SHORT_ANSWER and not _PLAIN_NO.match(said) and not MEANS_NO["offer_person"].search(said)
 
 
 def verdict(pending: str, text: str) -> str | None:
@@ -108,6 +121,8 @@ class ValidateConfirmForm(FormValidationAction):
         kind = None
         if said is None:
             said = None if signals.is_unknown(text) else verdict(pending, text)
+            if said == "no" and pending == "offer_person" and only_a_negation(text):
+                said = None  # "i can't stay signed in to the website": the problem again, not "no ticket"
             kind = None if said else interruption(tracker)
         if kind in (Interruption.PERSON,) and pending == "offer_person":
             said = "yes"

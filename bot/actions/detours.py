@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.asking import OPEN_QUESTION
 from bot.actions.dialogue import latest_text
 from bot.actions.flow_content import flow_book
-from bot.actions.interruptions import SUPPORT_INTENTS, Interruption, interruption
+from bot.actions.interruptions import Interruption, interruption
 from bot.actions.kb import answer_with, best_article, quote_of
 from bot.actions.nlu_client import parse
 from bot.actions.settings import get_settings
@@ -31,6 +31,7 @@ from bot.actions.understanding.signals import (
 )
 from bot.actions.widget_payloads import widget_payload
 from common.event_metadata import ROUTED_AGAIN
+from common.intents import SUPPORT_INTENTS
 
 log = logging.getLogger(__name__)
 

@@ -16,31 +16,8 @@ from rasa_sdk import Tracker
 from bot.actions.dialogue import latest_intent, latest_text
 from bot.actions.understanding import signals
 from bot.actions.understanding.text import words
+from common.intents import SUPPORT_INTENTS
 
-# Intents that name a problem or a request the bot can take up on its own.
-SUPPORT_INTENTS = frozenset(
-    {
-        "password_reset",
-        "account_locked",
-        "two_factor_problem",
-        "login_trouble",
-        "wifi_dropout",
-        "no_internet",
-        "vpn_issue",
-        "app_crash",
-        "install_update",
-        "software_activation",
-        "subscription_change",
-        "cancel_subscription",
-        "billing_question",
-        "printer_issue",
-        "browser_issue",
-        "email_sync",
-        "slow_device",
-        "ticket_status",
-        "ask_howto",
-    }
-)
 SHORT_ANSWER_WORDS = 3
 NEW_PROBLEM_CONFIDENCE = 0.7
 COMPLAINT_CONFIDENCE = 0.6

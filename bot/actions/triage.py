@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.asking import confirm
 from bot.actions.detours import route_by_problem_sentence, routed_again
-from bot.actions.dialogue import TALK_TO_PERSON, latest_text, leave_csat_question
+from bot.actions.dialogue import PERSON_OR_NOT, TALK_TO_PERSON, latest_text, leave_csat_question
 from bot.actions.empathy import acknowledge_frustration
 from bot.actions.handoff import hand_over
 from bot.actions.kb import (
@@ -145,6 +145,51 @@ class ActionAskProblemArea(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         return await route_by_problem_sentence(tracker) or await ask_problem_area(dispatcher, tracker)
+
+
+SAY_HOW_SIGN_IN_FAILS = (
+    "Tell me in a few words what you see when you try: an error message, a page that keeps coming "
+    "back, a code that never arrives..."
+)
+NO_SIGN_IN_ARTICLE = "I can't tell from that which sign-in problem it is. Would you like a person to look at it?"
+
+
+def previous_action(tracker: Tracker) -> str | None:
+    """The bot's last action before the customer's latest message (action_listen aside)."""
+    user_seen = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            user_seen = True
+        elif user_seen and event.get("event") == "action" and event.get("name") != "action_listen":
+            return event.get("name")
+    return None
+
+
+class ActionClarifyLogin(Action):
+    """ "I can't log in": which of the sign-in problems the bot can fix (forgot password, locked,
+    no 2FA code), or something else. Said again in other words after the menu, the options did not
+    fit: what the customer said is looked up in the KB, and without an article a person is offered,
+    never the same menu a second time."""
+
+    def name(self) -> str:
+        return "action_clarify_login"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        text = latest_text(tracker)
+        if previous_action(tracker) != self.name():
+            dispatcher.utter_message(response="utter_login_clarify")
+            return leave_csat_question(tracker)
+        if text.startswith("/"):  # "Something else"
+            dispatcher.utter_message(text=SAY_HOW_SIGN_IN_FAILS)
+            return []
+        hit = await strong_article(text)
+        if hit is not None:
+            return answer_with(
+                dispatcher, tracker, hit, "From our help article", doubted=not hit.answers, question=text
+            )
+        return confirm("offer_person", NO_SIGN_IN_ARTICLE, PERSON_OR_NOT)
 
 
 class ActionAnswerFromKB(Action):

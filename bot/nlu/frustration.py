@@ -21,6 +21,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.frustration_cues import hand_over_at_once
 from bot.nlu.intent_override import RuleIntentOverride
+from common.intents import FIXABLE_PROBLEMS
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -31,7 +32,7 @@ class FrustrationDetector(RuleIntentOverride):
             "intent": "complain",
             "confidence": 0.95,
             # Intents of problems the bot works on; anger about one of them is acknowledged instead.
-            "problem_intents": [],
+            "problem_intents": sorted(FIXABLE_PROBLEMS),
             "problem_confidence": 0.5,
         }
 

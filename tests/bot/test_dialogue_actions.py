@@ -663,3 +663,42 @@ async def test_a_long_message_is_routed_by_the_sentence_that_names_the_problem(
     # Two sentences: nothing to weigh
     short = "Hello there. The printer is offline."
     assert await route_by_problem_sentence(tracker({}, short, "nlu_fallback")) == []
+
+
+async def test_the_problem_said_again_after_an_offered_person_is_not_a_no() -> None:
+    offer = {"pending": "offer_person", "confirm_question": {"text": "Would you like a person to help instead?"}}
+    asked = {**offer, "requested_slot": "confirmed", "open_question": {"question": "confirmed", "times": 1}}
+    text = "i can't stay signed in to the nimbus website, it keeps sending me back"
+    ranking = [{"name": "browser_issue", "confidence": 0.8}]
+    t = tracker(asked, text, "browser_issue", ranking=ranking)
+    events = await ValidateConfirmForm().run(CollectingDispatcher(), t, DOMAIN)
+    assert routed_to(events) == ("browser_issue", text)  # taken up, not "OK, no ticket then"
+    refusals = (
+        "no thanks, I'll manage",
+        "no, I would rather sort it out myself later on today",
+        "I don't want a person",
+    )
+    for refusal in refusals:
+        _, slots = await run(ValidateConfirmForm(), tracker(asked, refusal))
+        assert slots["confirmed"] == "no"
+
+
+async def test_the_sign_in_menu_is_not_shown_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.actions.triage import ActionClarifyLogin
+
+    def after_menu(text: str) -> Tracker:
+        message = {"event": "user", "text": text, "parse_data": {"intent": {"name": "login_trouble"}}}
+        menu = [{"event": "action", "name": "action_clarify_login"}, {"event": "action", "name": "action_listen"}]
+        return tracker({}, text, "login_trouble", events=[*menu, message])
+
+    dispatcher, _ = await run(ActionClarifyLogin(), tracker({}, "i cant log in", "login_trouble"))
+    assert dispatcher.messages[0].get("response") == "utter_login_clarify"  # the menu, with "Something else"
+    dispatcher, _ = await run(ActionClarifyLogin(), after_menu("/login_trouble"))  # "Something else"
+    assert "what you see when you try" in said(dispatcher)
+
+    async def no_article(question: str) -> None:
+        return None
+
+    monkeypatch.setattr("bot.actions.triage.strong_article", no_article)
+    dispatcher, slots = await run(ActionClarifyLogin(), after_menu("nimbus wants my password again every morning"))
+    assert slots["pending"] == "offer_person" and "utter_login_clarify" not in str(dispatcher.messages)

@@ -187,8 +187,16 @@ def test_billing_question_goes_to_the_billing_queue(stack) -> None:
 def test_login_trouble_asks_which_problem_it_is(stack) -> None:
     chat = Chat(stack)
     chat.say("I can't log in to nimbus")
-    assert {b["payload"] for b in buttons(chat.last)} == {"/password_reset", "/account_locked", "/two_factor_problem"}
+    payloads = {b["payload"] for b in buttons(chat.last)}
+    assert payloads == {"/password_reset", "/account_locked", "/two_factor_problem", "/login_trouble"}
     assert "one-time code" in chat.tap("locked")
+    # None of the options fits: the same menu never comes back, the restatement is taken up
+    other = Chat(stack)
+    other.say("I can't log in to nimbus")
+    assert "what you see" in other.tap("Something else")
+    reply = other.say("i cannot sign in, it just keeps asking me to sign in again")
+    assert "What happens when you try to sign in?" not in reply
+    assert "Did this help?" in reply or "person" in reply
 
 
 def test_out_of_scope_says_what_the_bot_can_do_and_offers_a_person(stack) -> None:
