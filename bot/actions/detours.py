@@ -120,13 +120,19 @@ async def route_again(
 
 
 async def take_up_instead(
-    dispatcher: CollectingDispatcher, tracker: Tracker, text: str, exclude: str | None, sure: bool = False
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    text: str,
+    exclude: str | None,
+    sure: bool = False,
+    reading: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """What the customer said instead of answering (a correction's restated problem, a new
     problem): a how-to question, or the same kind of problem put more precisely ("no, that's not
     it: my company VPN blocks syncing" in the VPN flow), is answered from the best article; anything
-    else is routed as a new message. [] when it names nothing the bot can take up."""
-    reading = await read_on_its_own(tracker, text)
+    else is routed as a new message. [] when it names nothing the bot can take up. `reading`: the
+    NLU's reading of `text` when the caller has it already."""
+    reading = reading or await read_on_its_own(tracker, text)
     top = ((reading.get("intent") or {}).get("name")) if reading else None
     chosen = routing_intent(reading.get("intent_ranking") or [], exclude, sure)
     if not sure and (wants_information(text) or (exclude and top == exclude)):
@@ -170,12 +176,12 @@ async def change_of_course(
         restated, corrected = text, False
     else:
         return None
-    if restated and not corrected:
-        reading = await read_on_its_own(tracker, restated)
-        if ((reading.get("intent") or {}).get("name")) == current_intent and not wants_information(restated):
-            return None  # the same task put again ("no, I want Plus"): the form goes on
+    reading = await read_on_its_own(tracker, restated) if restated else None
+    same_task = reading and (reading.get("intent") or {}).get("name") == current_intent
+    if same_task and not corrected and not wants_information(restated):
+        return None  # the same task put again ("no, I want Plus"): the form goes on
     lead = CollectingDispatcher()
-    taken = await take_up_instead(lead, tracker, restated, exclude=current_intent) if restated else []
+    taken = await take_up_instead(lead, tracker, restated, current_intent, reading=reading) if restated else []
     if not taken:
         if not corrected:
             return None  # "no, ..." that names nothing new is only a poor answer

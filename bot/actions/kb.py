@@ -15,6 +15,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.settings import get_settings
+from bot.actions.understanding.signals import question_core
 from bot.actions.widget_payloads import widget_payload
 from kb_index.search import Hit, IndexNotBuiltError, KBSearcher
 from kb_index.settings import KBSettings
@@ -98,23 +99,6 @@ def answer_with(
         SlotSet("requested_slot", None),
         FollowupAction("kb_feedback_form"),
     ]
-
-
-# Words around a question that only carry the conversation ("no wait, I only wanted to know ...
-# first"): they dilute what the retriever and the answer decision read.
-_LEAD_IN = re.compile(
-    r"^(?:(?:hi|hey|hello|ok|okay|so|no|nope|wait|actually|sorry|oh|well|and|but|also|quick question|question)"
-    r"[\s,.!:;-]+)*(?:(?:i|we)(?:'d|’d| would)? (?:only |just |really |first |actually )*(?:want|wanted|like|need) to "
-    r"(?:know|ask|check|find out)(?: first)?[\s,:]+|i was wondering[\s,:]+|just wondering[\s,:]+)?",
-    re.IGNORECASE,
-)
-_TRAIL = re.compile(r"[\s,]+(?:first|please|thanks|thank you)[\s.!?]*$", re.IGNORECASE)
-
-
-def question_core(text: str) -> str:
-    """The question without its conversational lead-in and tail; the text itself if nothing is left."""
-    core = _TRAIL.sub("", _LEAD_IN.sub("", text.strip(), count=1)).strip()
-    return core if len(core.split()) >= 2 else text
 
 
 async def search_kb(question: str, top_k: int = 3) -> list[Hit]:

@@ -28,11 +28,10 @@ from bot.actions.kb import (
     answer_with,
     get_searcher,
     kb_miss,
-    question_core,
     strong_article,
     strong_articles,
 )
-from bot.actions.understanding.signals import wants_information
+from bot.actions.understanding.signals import question_core, wants_information
 from bot.nlu.vague_opener_cues import is_vague_problem
 from kb_index.search import IndexNotBuiltError
 

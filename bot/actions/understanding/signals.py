@@ -64,16 +64,37 @@ _QUESTION_WORD = re.compile(
 )
 
 
+# Words a message opens with that carry only the conversation ("no wait, quick question: ..."), and
+# "I (only) wanted to know": one list for reading a question and for searching the KB with it.
+LEAD_INS = (
+    r"hi|hey|hello|ok|okay|so|no|nope|wait|actually|sorry|oh|well|and|but|also|first|please|pls|"
+    r"quick question|question|just wondering|i was wondering"
+)
+WANTS_TO_KNOW = (
+    r"(?:i|we)(?:\s*['’]?d| would)? (?:only |just |really |first |actually )*(?:want|wanted|wanna|like|need|needed) "
+    r"to (?:know|ask|check|find out|understand|learn)"
+)
 _INFORMATION = re.compile(
-    r"^(?:(?:hi|hey|hello|ok|so|quick question|question|just wondering|i was wondering|please|pls|and|"
-    r"wait|actually|sorry|oh|well|no|first|but)\s+)*"
-    r"(?:(?:i|we) (?:only |just |really |first |actually )*(?:want|wanted|wanna|would like|id like|need|needed) "
-    r"to (?:know|ask|check|find out|understand|learn)|"
+    rf"^(?:(?:{LEAD_INS})\s+)*"
+    rf"(?:{WANTS_TO_KNOW}|"
     r"how (?:do|can|should|would) (?:i|we|you)|how to|how much|how long|how many|where|what|whats|which|"
     r"when|who|can i|can we|could i|could we|may i|is it possible|is there|are there|is it|does|do i|do we|"
     r"do you|will i|will my|will it|will we|would i|would my|would it|would we|should i|am i able|is nimbus|"
     r"are my|is my|i was wondering|i wonder|if (?:i|my|we|our)\b.*\b(?:is|are|will|would|do|does|can)\b)\b"
 )
+# The same lead-ins on the customer's own text, and the politeness at its end.
+_LEAD_IN = re.compile(rf"^(?:(?:{LEAD_INS})[\s,.!:;-]+)*(?:{WANTS_TO_KNOW}(?: first)?[\s,:]+)?", re.IGNORECASE)
+_TRAIL = re.compile(r"[\s,]+(?:first|please|thanks|thank you)[\s.!?]*$", re.IGNORECASE)
+
+
+def question_core(text: str) -> str:
+    """The question without its conversational lead-in and tail, as the KB is searched with it
+    ("no wait, I only wanted to know what Plus costs first" -> "what Plus costs"); the text itself
+    if nothing is left."""
+    core = _TRAIL.sub("", _LEAD_IN.sub("", text.strip(), count=1)).strip()
+    return core if len(core.split()) >= 2 else text
+
+
 # "How do I fix ...", "why does it keep ...": a problem to troubleshoot, not a fact to look up.
 _FIX_REQUEST = re.compile(
     r"\b(?:fix|solve|repair|sort out|get rid of|stop (?:it|this|that|the|my)|troubleshoot|what (?:can|should|do) i do|"
