@@ -5,6 +5,8 @@
     python -m insights inbox [--from ... --to ...] [--json]
     python -m insights inbox assign GROUP_ID INTENT     # the group's messages become training examples
     python -m insights inbox kb-stub GROUP_ID [--title "..."]   # an article stub in KB_DRAFTS_DIR
+    python -m insights inbox variants GROUP_ID OPTION [--yes]   # unmatched flow answers -> an option's phrases
+    python -m insights inbox noise GROUP_ID             # unmatched flow answers that are no answer
 
 Dates are whole days in BUSINESS_TIMEZONE, both included; without them the last
 INSIGHTS_INBOX_DAYS days (30). Settings as for the service: TRACKER_DB_URL, DATABASE_URL, ... (.env).
@@ -18,6 +20,8 @@ import sys
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from insights.flow_inbox import FlowInbox
+from insights.flow_variants import VariantError
 from insights.inbox import Inbox, UnknownGroup
 from insights.metrics import Analytics
 from insights.nlu_export import ExportError
@@ -25,6 +29,8 @@ from insights.period import InvalidRange
 from insights.service import Insights
 from insights.settings import InsightsSettings
 from insights.tracker_events import StoreUnavailable
+
+TOP_QUESTIONS = 10
 
 
 def _period_options(parser: argparse.ArgumentParser, default: Any = None) -> None:
@@ -51,6 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
     stub.add_argument("group_id")
     stub.add_argument("--title", default=None, help="article title (default: the group's most frequent message)")
     _period_options(stub, argparse.SUPPRESS)
+    variants = actions.add_parser(
+        "variants", help="add a group of unmatched flow answers to an option's phrases (shows the diff first)"
+    )
+    variants.add_argument("group_id")
+    variants.add_argument("option", help="the option's value or button title")
+    variants.add_argument("--yes", action="store_true", help="write it (without: only show the diff)")
+    _period_options(variants, argparse.SUPPRESS)
+    noise = actions.add_parser("noise", help="mark a group of unmatched flow answers as noise")
+    noise.add_argument("group_id")
+    _period_options(noise, argparse.SUPPRESS)
     return parser
 
 
@@ -62,6 +78,7 @@ def _print_analytics(a: Analytics) -> None:
         ("Handoff rate", a.handoff),
         *((f"  handed over: {reason.replace('_', ' ')}", ratio) for reason, ratio in a.handoff_by_reason.items()),
         ("Fallback rate", a.fallback),
+        ("A flow question was not understood", a.flow_not_understood),
         ("Out-of-scope rate", a.out_of_scope),
         ("CSAT response rate", a.csat_response),
         ("First-contact resolution (proxy)", a.fcr),
@@ -75,6 +92,13 @@ def _print_analytics(a: Analytics) -> None:
     print(f"  {'Turns per resolved conversation':<34}{turns:>7}  ({a.resolved} resolved)")
     print("  Top intents: " + (", ".join(f"{i} ({n})" for i, n in a.top_intents) or "none"))
     print("  Top unanswered: " + ("; ".join(f"{g.label!r} x{g.count} [{g.id}]" for g in a.top_unanswered) or "none"))
+    if a.questions:
+        print("  Where customers get stuck (asked / not understood / dropped off / handed over):")
+        for q in a.questions[:TOP_QUESTIONS]:
+            print(
+                f"    {q.label[:48]:<48} {q.asked:>5} {q.not_understood.percent():>7} {q.dropped.percent():>7}"
+                f" {q.handed_over.percent():>7}"
+            )
     print("  Per day (conversations / contained / handoffs / fallbacks):")
     for d in a.trend:
         print(f"    {d.day}  {d.conversations:>4} {d.contained:>4} {d.handoffs:>4} {d.fallbacks:>4}")
@@ -97,6 +121,25 @@ def _print_inbox(inbox: Inbox, base_url: str, zone: ZoneInfo) -> None:
         print(f"({inbox.handled} message(s) already in the training data or a KB article/draft are not shown.)")
 
 
+def _print_flow_inbox(flow_inbox: FlowInbox, base_url: str) -> None:
+    if not flow_inbox.sections:
+        print("\nNo flow answer went un-understood.")
+    for section in flow_inbox.sections:
+        flows = f" ({', '.join(section.flows)})" if section.flows else ""
+        print(f"\nNot understood as an answer to {section.asked!r} [{section.question}]{flows}: {section.count}")
+        print("    options: " + ", ".join(f"{v} = {t!r}" for v, t in section.options.items()))
+        for g in section.groups:
+            hint = f"; then chose {g.hint!r}" if g.hint else ""
+            nexts = ", ".join(f"{n} {k}" for k, n in g.next.most_common())
+            print(f"  [{g.id}] {g.count} x {g.label!r}  ({nexts}{hint})")
+            for m in g.messages:
+                print(f"      {m.count} x {m.text}")
+            for o in sorted((o for m in g.messages for o in m.occurrences), key=lambda o: o.time)[-3:]:
+                print(f"      -> {base_url}{o.link}")
+    if flow_inbox.handled:
+        print(f"({flow_inbox.handled} answer(s) an option already says, or marked as noise, are not shown.)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -109,24 +152,37 @@ def main(argv: list[str] | None = None) -> int:
             result = insights.analytics(period)
             print(json.dumps(result.to_json(), indent=2)) if args.json else _print_analytics(result)
         elif args.action is None:
-            inbox = insights.inbox(period)
+            conversations = insights.conversations(period.start, period.end)
+            inbox = insights.inbox(period, conversations)
+            flow_inbox = insights.flow_inbox(period, conversations)
             if args.json:
                 payload = {
                     "from": period.first.isoformat(),
                     "to": period.last.isoformat(),
                     "handled": inbox.handled,
                     "groups": [g.to_json(base_url) for g in inbox.groups],
+                    "flow_questions": [s.to_json(base_url) for s in flow_inbox.sections],
                 }
                 print(json.dumps(payload, indent=2, ensure_ascii=False))
             else:
                 _print_inbox(inbox, base_url, settings.zone)
+                _print_flow_inbox(flow_inbox, base_url)
+        elif args.action == "variants":
+            result = insights.add_variants(period, args.group_id, args.option, write=args.yes)
+            if result.diff:
+                print(result.diff, end="" if result.diff.endswith("\n") else "\n")
+            print(result.summary())
+            if result.added and not args.yes:
+                print("Nothing written yet: run again with --yes to save it.")
+        elif args.action == "noise":
+            print(insights.mark_noise(period, args.group_id))
         elif args.action == "assign":
             print(insights.assign(period, args.group_id, args.intent).summary())
         else:
             print(insights.kb_stub(period, args.group_id, args.title).summary())
     except InvalidRange as exc:
         parser.error(str(exc))
-    except (UnknownGroup, ExportError, StoreUnavailable, ValueError) as exc:
+    except (UnknownGroup, ExportError, VariantError, StoreUnavailable, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:

@@ -8,7 +8,11 @@ What each fact is read from (all written by the bot, see bot/actions/):
 - CSAT: `csat_form` activated (asked) and `csat_scores` set by `action_record_csat` (answered);
 - the customer: the slot `verified_email` once they proved their address;
 - KB answer below the threshold: the slot `kb_miss` set by `action_answer_from_kb`;
-- "did this help? no": a new "did not help" entry in the slot `kb_feedback`.
+- "did this help? no": a new "did not help" entry in the slot `kb_feedback`;
+- a question put to the customer: the slot `open_question` ({"question", "times"}), set by every
+  action that asks; the flow under way: `ts_flow`;
+- an answer that matched none of a question's options: the slot `answer_not_understood`
+  (bot/actions/asking.py); what the customer did next is read from the events after it.
 """
 
 from __future__ import annotations
@@ -35,6 +39,16 @@ REVIEW_REASONS = {
     KB_BELOW_THRESHOLD: "no KB article above the threshold",
     KB_NOT_HELPFUL: "KB answer did not help",
 }
+# What a customer did after an answer of theirs was not understood.
+TAPPED, REPHRASED, NOT_UNDERSTOOD_AGAIN, ASKED_FOR_PERSON, LEFT = (
+    "tapped an option",
+    "rephrased",
+    "not understood again",
+    "asked for a person",
+    "left",
+)
+# "Did that fix it?" is asked about each step (`ts_outcome:2`): one question for the review.
+_PER_STEP = ":"
 # A message that starts a new session is Rasa's control message, not something the customer said.
 _CONTROL_INTENTS = frozenset({"session_start"})
 
@@ -73,6 +87,35 @@ class ReviewItem:
 
 
 @dataclass
+class FlowMiss:
+    """A customer's answer to a question that matched none of its options, and what came next."""
+
+    question: str  # the question's name (a diagnosis question, `ts_outcome`, `kb_helped`)
+    asked: str  # the question as the customer saw it
+    options: dict[str, str]  # value -> button title
+    flow: str  # the troubleshooting flow's intent ("" outside a flow)
+    text: str
+    conversation_id: str
+    event_id: int
+    time: dt.datetime
+    next: str = LEFT  # TAPPED, REPHRASED, NOT_UNDERSTOOD_AGAIN, ASKED_FOR_PERSON or LEFT
+    # The option the customer got through with right after (tapped or understood), if any.
+    then_option: str | None = None
+    answer_slot: str | None = None
+
+
+@dataclass
+class Ask:
+    """One time a question was put to the customer (asked again in a row counts once)."""
+
+    question: str
+    flow: str
+    not_understood: int = 0  # answers that matched no option
+    answered: bool = False  # the customer said anything after it was last put
+    handed_over: bool = False  # a handoff came before the next question
+
+
+@dataclass
 class Conversation:
     conversation_id: str
     number: int  # 1 for the sender's first session among those read, 2 for the next...
@@ -86,6 +129,8 @@ class Conversation:
     csat_asked: bool = False
     csat_scores: list[int] = field(default_factory=list)
     review: list[ReviewItem] = field(default_factory=list)
+    flow_misses: list[FlowMiss] = field(default_factory=list)
+    asks: list[Ask] = field(default_factory=list)
 
     @property
     def customer_key(self) -> str:
@@ -121,6 +166,10 @@ class Conversation:
     @property
     def out_of_scope(self) -> bool:
         return OUT_OF_SCOPE in self.intents
+
+    @property
+    def flow_question_not_understood(self) -> bool:
+        return bool(self.flow_misses)
 
 
 def _intent(data: dict[str, Any]) -> tuple[str | None, float | None, list[tuple[str, float]]]:
@@ -159,6 +208,10 @@ class _Fold:
         # Reasons for the latest message, held back while a form is active: if the form takes the
         # message as its answer (its action runs next, not rejected), they do not count.
         self.held: tuple[Turn, list[tuple[str, str]]] | None = None
+        self.flow = ""
+        self.ask: Ask | None = None  # the question open right now
+        self.miss: FlowMiss | None = None  # an unmatched answer whose sequel is not known yet
+        self.miss_reply: Turn | None = None  # the customer's message after it
 
     def add(self, event: TrackerEvent) -> None:
         c, data, kind = self.c, event.data, event.type_name
@@ -204,6 +257,9 @@ class _Fold:
         self.c.ended_at = event.time
         self.c.turns.append(turn)
         self.last_customer = turn
+        if self.ask is not None:
+            self.ask.answered = True
+        self._after_miss(turn)
         reasons: list[tuple[str, str]] = []
         if intent == NLU_FALLBACK:
             reasons.append((NLU_FALLBACK, ""))
@@ -216,6 +272,58 @@ class _Fold:
         else:
             for reason, detail in reasons:
                 self._review(turn, reason, detail)
+
+    def _after_miss(self, turn: Turn) -> None:
+        """The customer's next message after an unmatched answer: a tapped option, a request for
+        a person, or words (a rephrasing, whose option is known when the answer slot is set)."""
+        miss = self.miss
+        if miss is None:
+            return
+        if self.miss_reply is not None:  # a second message: the first settled nothing
+            self.miss = self.miss_reply = None
+            return
+        self.miss_reply = turn
+        # Diagnosis buttons send their title as the message: a tap reads like typing it.
+        if turn.text.strip() in miss.options.values():
+            miss.next, miss.then_option = TAPPED, turn.text
+            self.miss = self.miss_reply = None
+        elif turn.intent == "request_human":
+            miss.next = ASKED_FOR_PERSON
+            self.miss = self.miss_reply = None
+        else:
+            miss.next = REPHRASED
+
+    def _missed(self, event: TrackerEvent, value: Any) -> None:
+        if not isinstance(value, dict) or not value.get("question") or self.last_customer is None:
+            return
+        if self.miss is not None and self.miss_reply is not None and self.miss.question == value["question"]:
+            self.miss.next = NOT_UNDERSTOOD_AGAIN
+        options = value.get("options") if isinstance(value.get("options"), dict) else {}
+        miss = FlowMiss(
+            str(value["question"]),
+            str(value.get("asked") or value["question"]),
+            {str(k): str(v) for k, v in options.items()},
+            str(value.get("flow") or ""),
+            str(value.get("text") or self.last_customer.text),
+            self.c.conversation_id,
+            self.last_customer.event_id,
+            self.last_customer.time,
+            answer_slot=value.get("answer_slot") or None,
+        )
+        self.c.flow_misses.append(miss)
+        self.miss, self.miss_reply = miss, None
+        if self.ask is not None:
+            self.ask.not_understood += 1
+
+    def _asked(self, value: Any) -> None:
+        if not isinstance(value, dict) or not value.get("question"):
+            return
+        question = str(value["question"]).split(_PER_STEP)[0]
+        if int(value.get("times") or 1) > 1 and self.ask is not None and self.ask.question == question:
+            self.ask.answered = False  # the same question again in a row: open until replied to
+            return
+        self.ask = Ask(question, self.flow)
+        self.c.asks.append(self.ask)
 
     def _release(self) -> None:
         """The form did not take the held message: its reasons count after all."""
@@ -235,6 +343,10 @@ class _Fold:
             c.resolved = True
         elif name == "handoff_ticket_id" and value:
             c.handoffs.append(str(value))
+            if self.ask is not None:
+                self.ask.handed_over = True
+            if self.miss is not None and self.miss.next == LEFT:
+                self.miss.next = ASKED_FOR_PERSON
         elif name == "verified_email" and value:
             c.verified_email = str(value).strip().lower()
         elif name == "csat_scores" and self.last_action == "action_record_csat" and value:
@@ -245,6 +357,16 @@ class _Fold:
             if isinstance(value, dict) and value.get("nearest"):
                 detail = f"nearest article {value['nearest']} scored {value.get('best_score', 0):.2f}"
             self._review(self.last_customer, KB_BELOW_THRESHOLD, detail)
+        elif name == "answer_not_understood" and value:
+            self._missed(event, value)
+        elif name == "open_question" and value:
+            self._asked(value)
+        elif name == "ts_flow":
+            self.flow = str(value or "")
+        elif self.miss is not None and self.miss_reply is not None and name == self.miss.answer_slot and value:
+            # Understood after all: the option the rephrasing meant.
+            self.miss.then_option = self.miss.options.get(str(value))
+            self.miss = self.miss_reply = None
         elif name == "kb_feedback" and isinstance(value, list):
             for entry in value[self.kb_feedback_seen :]:
                 if isinstance(entry, dict) and entry.get("outcome") == "did not help":

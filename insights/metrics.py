@@ -49,6 +49,13 @@ def definitions(fcr_days: int = 7) -> tuple[Definition, ...]:
             '(it had to ask "did you mean...?").',
         ),
         Definition(
+            "flow_not_understood_rate",
+            "A flow question was not understood",
+            "The share of conversations in which the customer's answer to a question the bot asked (a "
+            'troubleshooting question, "did that fix it?", "did this help?") matched none of its options at least '
+            "once, so the bot had to ask again.",
+        ),
+        Definition(
             "out_of_scope_rate",
             "Out-of-scope rate",
             "The share of conversations in which the customer asked for something the bot does not handle.",
@@ -84,6 +91,13 @@ def definitions(fcr_days: int = 7) -> tuple[Definition, ...]:
             "top_unanswered",
             "Top unanswered groups",
             "The largest groups of similar customer messages the bot could not handle, from the review inbox.",
+        ),
+        Definition(
+            "stuck_questions",
+            "Where customers get stuck",
+            "For each question the bot asks: how often it was asked, the share of those times an answer was not "
+            "understood, the share after which the customer sent nothing more, and the share followed by a "
+            "handoff before the next question.",
         ),
         Definition(
             "trend",
@@ -130,6 +144,26 @@ class UnansweredGroup:
     count: int
 
 
+@dataclass(frozen=True)
+class QuestionStats:
+    question: str
+    label: str  # the question as customers saw it, when known
+    asked: int
+    not_understood: Ratio  # asks with an answer that matched no option
+    dropped: Ratio  # asks after which the customer said nothing more
+    handed_over: Ratio  # asks followed by a handoff before the next question
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "label": self.label,
+            "asked": self.asked,
+            "not_understood_rate": self.not_understood.to_json(),
+            "drop_off_rate": self.dropped.to_json(),
+            "handoff_rate": self.handed_over.to_json(),
+        }
+
+
 @dataclass
 class Analytics:
     period: Period
@@ -140,6 +174,7 @@ class Analytics:
     handoff: Ratio
     handoff_by_reason: dict[str, Ratio]
     fallback: Ratio
+    flow_not_understood: Ratio
     out_of_scope: Ratio
     csat_distribution: dict[int, int]
     csat_response: Ratio
@@ -149,6 +184,7 @@ class Analytics:
     top_intents: list[tuple[str, int]]
     trend: list[DayTrend]
     top_unanswered: list[UnansweredGroup] = field(default_factory=list)
+    questions: list[QuestionStats] = field(default_factory=list)
 
     @property
     def csat_count(self) -> int:
@@ -180,6 +216,7 @@ class Analytics:
             "handoff_rate": self.handoff.to_json(),
             "handoff_by_reason": {reason: r.to_json() for reason, r in self.handoff_by_reason.items()},
             "fallback_rate": self.fallback.to_json(),
+            "flow_not_understood_rate": self.flow_not_understood.to_json(),
             "out_of_scope_rate": self.out_of_scope.to_json(),
             "csat": {
                 "average": None if average is None else round(average, 3),
@@ -195,6 +232,7 @@ class Analytics:
             },
             "top_intents": [{"intent": i, "conversations": n} for i, n in self.top_intents],
             "top_unanswered": [{"group": g.id, "label": g.label, "count": g.count} for g in self.top_unanswered],
+            "stuck_questions": [q.to_json() for q in self.questions],
             "trend": [
                 {
                     "day": d.day.isoformat(),
@@ -229,6 +267,29 @@ def resolved_at_first_contact(c: Conversation, everyone: list[Conversation], day
     )
 
 
+def question_stats(conversations: list[Conversation]) -> list[QuestionStats]:
+    """Per question asked, worst first (most often not understood, then most dropped)."""
+    asks: dict[str, list] = {}
+    labels: dict[str, str] = {}
+    for c in conversations:
+        for ask in c.asks:
+            asks.setdefault(ask.question, []).append(ask)
+        for miss in c.flow_misses:
+            labels[miss.question] = miss.asked
+    stats = [
+        QuestionStats(
+            question,
+            labels.get(question, question.replace("_", " ")),
+            len(its),
+            Ratio(sum(a.not_understood > 0 for a in its), len(its)),
+            Ratio(sum(not a.answered for a in its), len(its)),
+            Ratio(sum(a.handed_over for a in its), len(its)),
+        )
+        for question, its in asks.items()
+    ]
+    return sorted(stats, key=lambda q: (-(q.not_understood.value or 0), -(q.dropped.value or 0), -q.asked, q.question))
+
+
 def compute(
     conversations: list[Conversation],
     period: Period,
@@ -259,6 +320,7 @@ def compute(
             reason: Ratio(n, total) for reason, n in sorted(reasons.items(), key=lambda x: (-x[1], x[0]))
         },
         fallback=Ratio(sum(c.fell_back for c in chosen), total),
+        flow_not_understood=Ratio(sum(c.flow_question_not_understood for c in chosen), total),
         out_of_scope=Ratio(sum(c.out_of_scope for c in chosen), total),
         csat_distribution={v: ratings.get(v, 0) for v in CSAT_VALUES},
         csat_response=Ratio(sum(bool(c.csat_scores) for c in asked), len(asked)),
@@ -277,4 +339,5 @@ def compute(
             for day, cs in days.items()
         ],
         top_unanswered=list(top_unanswered or [])[:TOP_N],
+        questions=question_stats(chosen),
     )

@@ -10,7 +10,10 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from bot.actions.flow_content import load_flows
 from insights.conversations import Conversation, fold
+from insights.flow_inbox import FlowInbox, build_flow_inbox
+from insights.flow_variants import VariantResult, add_variants, answered_phrases, mark_noise
 from insights.handoff_reasons import attach_handoff_reasons
 from insights.inbox import Inbox, TextVectors, build_inbox, handled_texts
 from insights.kb_stub import StubResult, create_stub
@@ -93,6 +96,27 @@ class Insights:
         chosen = [c for c in conversations if c.started_at and period.contains(c.started_at)]
         return build_inbox(chosen, self.vectors, self.settings.insights_group_similarity, self.handled())
 
+    def flow_inbox(self, period: Period, conversations: list[Conversation] | None = None) -> FlowInbox:
+        """Answers to flow questions that matched no option, per question, grouped."""
+        if conversations is None:
+            conversations = self.conversations(period.start, period.end)
+        chosen = [c for c in conversations if c.started_at and period.contains(c.started_at)]
+        return build_flow_inbox(
+            chosen,
+            self.vectors,
+            self.settings.insights_group_similarity,
+            answered_phrases(self.settings.bot_flows_dir),
+        )
+
+    def inboxes(self, period: Period) -> tuple[Inbox, FlowInbox]:
+        """Both sections of the review inbox from one read of the tracker store."""
+        conversations = self.conversations(period.start, period.end)
+        return self.inbox(period, conversations), self.flow_inbox(period, conversations)
+
+    def teachable_questions(self) -> set[str]:
+        """The questions whose options live in the flow files (new answers can be added there)."""
+        return set(load_flows(self.settings.bot_flows_dir).questions)
+
     def analytics(self, period: Period) -> Analytics:
         window = dt.timedelta(days=self.settings.insights_fcr_days)
         conversations = self.conversations(period.start, period.end + window)
@@ -113,6 +137,21 @@ class Insights:
         check_intent(intent, self.settings.domain_path)  # before the (slower) grouping
         group = self.inbox(period).find(group_id)
         return assign(group.examples, intent, nlu_dir or self.settings.nlu_data_dir, self.settings.domain_path)
+
+    def add_variants(self, period: Period, group_id: str, option: str, write: bool) -> VariantResult:
+        """A group of unmatched answers as new phrases of one option of its question: the diff
+        only (write=False), or written."""
+        section, group = self.flow_inbox(period).find(group_id)
+        value = section.option_for(option)
+        return add_variants(self.settings.bot_flows_dir, section.question, value, group.examples, write)
+
+    def mark_noise(self, period: Period, group_id: str) -> str:
+        section, group = self.flow_inbox(period).find(group_id)
+        new = mark_noise(self.settings.bot_flows_dir, section.question, group.examples)
+        return (
+            f"Marked {len(new)} answer{'s' if len(new) != 1 else ''} to {section.question!r} as noise "
+            f"in {self.settings.bot_flows_dir / 'noise.yml'}; they leave the inbox."
+        )
 
     def kb_stub(self, period: Period, group_id: str, title: str | None = None) -> StubResult:
         group = self.inbox(period).find(group_id)

@@ -52,6 +52,8 @@ class InsightsSettings(BaseSettings):
     nlu_data_dir: Path = Path("bot/data/nlu")
     domain_path: Path = Path("domain.yml")
     rasa_config_path: Path = Path("config.yml")
+    # The flows the action server runs (BOT_FLOWS_DIR there too): new answers of an option go here.
+    bot_flows_dir: Path = Path("bot/flows")
     # KB article stubs go where the ticket drafts go (kb_index/drafts.py), never into the articles.
     kb_drafts_dir: Path = Path("kb/drafts")
     kb_source_dir: Path = Path("kb/articles")
@@ -67,7 +69,7 @@ class InsightsSettings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         return empty_is_none(value)
 
-    @field_validator("nlu_data_dir", "domain_path", "rasa_config_path")
+    @field_validator("nlu_data_dir", "domain_path", "rasa_config_path", "bot_flows_dir")
     @classmethod
     def _from_project(cls, value: Path) -> Path:
         return value if value.is_absolute() else PROJECT_DIR / value

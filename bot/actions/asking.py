@@ -14,6 +14,10 @@ OPEN_QUESTION = "open_question"
 MAX_ASKS = 2
 CONFIRMED = "confirmed"  # the answer to a yes/no question of confirm_form: "yes" / "no"
 QUESTION_SLOT = "confirm_question"  # that question: {"text", "buttons"}
+# The latest answer the bot could not match to a question's options (the review inbox's flow
+# section and the analytics read it from the tracker store): see `not_understood`.
+NOT_UNDERSTOOD_SLOT = "answer_not_understood"
+MAX_RECORDED_ANSWER = 300
 
 
 def times_asked(tracker: Tracker, question: str) -> int:
@@ -27,6 +31,31 @@ def asked_again(tracker: Tracker, question: str) -> dict[str, Any]:
     reworded = ((tracker.latest_message or {}).get("intent") or {}).get("name") == "explain_simpler"
     times = times_asked(tracker, question) + (0 if reworded and times_asked(tracker, question) else 1)
     return SlotSet(OPEN_QUESTION, {"question": question, "times": times})
+
+
+def not_understood(
+    question: str,
+    asked: str,
+    options: dict[str, str],
+    text: str,
+    flow: str = "",
+    answer_slot: str | None = None,
+) -> dict[str, Any]:
+    """The slot event recording that `text` answered `question` (worded `asked`, options as
+    {value: button title}) with nothing the bot understood, just before it asks again.
+    `answer_slot` is where the question's answer lands when the customer gets through (so a reader
+    can tell which option they meant after all); `flow` is the troubleshooting flow's intent."""
+    return SlotSet(
+        NOT_UNDERSTOOD_SLOT,
+        {
+            "question": question,
+            "asked": asked,
+            "options": options,
+            "text": text[:MAX_RECORDED_ANSWER],
+            "flow": flow,
+            "answer_slot": answer_slot,
+        },
+    )
 
 
 def unchanged(tracker: Tracker) -> dict[str, Any]:

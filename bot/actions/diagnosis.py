@@ -16,7 +16,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.asking import MAX_ASKS, asked_again, times_asked, unchanged
+from bot.actions.asking import MAX_ASKS, asked_again, not_understood, times_asked, unchanged
 from bot.actions.detours import answer_on_the_side, leave_flow, take_up_instead
 from bot.actions.dialogue import latest_text, wording
 from bot.actions.flow_content import UNKNOWN, Flow, flow_book
@@ -148,13 +148,27 @@ class ValidateDiagnosisForm(FormValidationAction):
     def ask_again(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, name: str, found: dict[str, str], sorry: bool
     ) -> list[dict[str, Any]]:
-        """The same question once more, or, asked twice already, on without it."""
+        """The same question once more, or, asked twice already, on without it. An answer that
+        matched no option is recorded for the review inbox either way."""
+        missed = [self.missed(tracker, name)] if sorry else []
         if times_asked(tracker, name) >= MAX_ASKS:
             dispatcher.utter_message(text="No problem, let's go on without that.")
-            return facts_events({**found, name: UNKNOWN})
+            return [*missed, *facts_events({**found, name: UNKNOWN})]
         if sorry:
             dispatcher.utter_message(text="Sorry, I didn't catch that. Tap one of the options, or say it another way.")
-        return facts_events(found)
+        return [*missed, *facts_events(found)]
+
+    @staticmethod
+    def missed(tracker: Tracker, name: str) -> dict[str, Any]:
+        question = flow_book().questions[name]
+        return not_understood(
+            name,
+            question.text(wording(tracker)),
+            {value: option.title for value, option in question.options.items()},
+            latest_text(tracker).strip(),
+            tracker.get_slot("ts_flow") or "",
+            question_slot(name),
+        )
 
     @staticmethod
     async def correct_course(

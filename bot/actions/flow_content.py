@@ -6,13 +6,17 @@ and the reason) and answers the two questions the dialogue asks: which question 
 
 from __future__ import annotations
 
-from functools import lru_cache
+import logging
+import os
+import threading
+import time
 from pathlib import Path
 from typing import Literal
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+log = logging.getLogger(__name__)
 FLOWS_DIR = Path(__file__).resolve().parents[1] / "flows"
 Wording = Literal["plain", "technical"]
 # Answers that mean "I don't know": they never satisfy a step's `when`.
@@ -174,6 +178,48 @@ def load_flows(folder: Path = FLOWS_DIR) -> FlowBook:
     return FlowBook(questions=questions, flows=flows, devices=devices)
 
 
-@lru_cache(maxsize=1)
+def flows_dir() -> Path:
+    """The flows the bot runs: bot/flows/, or BOT_FLOWS_DIR (a copy, e.g. for a test stack)."""
+    return Path(os.environ.get("BOT_FLOWS_DIR") or FLOWS_DIR)
+
+
+def _stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(folder.rglob("*.yml")))
+
+
+class _Book:
+    """The loaded flows, read again when a file changed (at most once a second), so a variant a
+    content writer added (the review inbox, `make reload`) is understood without a restart. A file
+    broken by an edit keeps the last good book running and is logged; `make validate` names it."""
+
+    def __init__(self) -> None:
+        self.book: FlowBook | None = None
+        self.stamp: tuple | None = None
+        self.checked = 0.0
+        self.lock = threading.Lock()
+
+    def get(self) -> FlowBook:
+        now = time.monotonic()
+        if self.book is not None and now - self.checked < RECHECK_SECONDS:
+            return self.book
+        with self.lock:
+            folder = flows_dir()
+            stamp = _stamp(folder)
+            self.checked = now
+            if self.book is None or stamp != self.stamp:
+                try:
+                    self.book = load_flows(folder)
+                except FlowError:
+                    if self.book is None:
+                        raise
+                    log.exception("flows changed but do not load; still running the previous ones")
+                self.stamp = stamp
+            return self.book
+
+
+RECHECK_SECONDS = 1.0
+_book = _Book()
+
+
 def flow_book() -> FlowBook:
-    return load_flows()
+    return _book.get()

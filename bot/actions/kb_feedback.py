@@ -10,7 +10,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.asking import MAX_ASKS, asked_again, confirm, times_asked, unchanged
+from bot.actions.asking import MAX_ASKS, asked_again, confirm, not_understood, times_asked, unchanged
 from bot.actions.detours import problem_sentence, read_on_its_own, route_again, routed, routing_intent
 from bot.actions.dialogue import PERSON_OR_NOT, latest_intent, latest_text, now_iso
 from bot.actions.flow_content import flow_book
@@ -75,11 +75,19 @@ class ValidateKbFeedbackForm(FormValidationAction):
             routed = await route_again(tracker, text)
             if routed:
                 return [SlotSet("kb_current", None), SlotSet("requested_slot", None), *routed]
+        buttons = tracker.get_slot("kb_buttons") or DID_IT_HELP
+        missed = not_understood(
+            HELPED_SLOT,
+            "Did this help?",
+            {"yes": buttons[0]["title"], "no": buttons[-1]["title"]},
+            text,
+            answer_slot=HELPED_SLOT,
+        )
         if times_asked(tracker, HELPED_SLOT) >= MAX_ASKS:
             # Asked twice with no clear yes: a success is never assumed.
-            return [SlotSet(HELPED_SLOT, "no"), SlotSet("requested_slot", None)]
+            return [missed, SlotSet(HELPED_SLOT, "no"), SlotSet("requested_slot", None)]
         dispatcher.utter_message(text="Sorry, I didn't get that. Did the article answer your question?")
-        return [unchanged(tracker), SlotSet("requested_slot", HELPED_SLOT)]
+        return [missed, unchanged(tracker), SlotSet("requested_slot", HELPED_SLOT)]
 
 
 def nothing_tried_but_articles(tracker: Tracker) -> bool:

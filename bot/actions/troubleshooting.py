@@ -15,7 +15,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.asking import MAX_ASKS, OPEN_QUESTION, asked_again, times_asked
+from bot.actions.asking import MAX_ASKS, OPEN_QUESTION, asked_again, not_understood, times_asked
 from bot.actions.detours import answer_on_the_side, denied_and_said_instead, leave_flow, take_up_instead
 from bot.actions.diagnosis import answers, current_flow, question_slot
 from bot.actions.dialogue import latest_text, leave_csat_question, now_iso, wording
@@ -215,7 +215,17 @@ class ValidateStepForm(FormValidationAction):
             return self.ask_again(dispatcher, tracker, flow, None)
         if is_unknown(text):
             return self.ask_again(dispatcher, tracker, flow, "No rush: try the step, then tell me whether it fixed it.")
-        return self.ask_again(dispatcher, tracker, flow, "Sorry, I didn't get that. Did the step fix the problem?")
+        missed = not_understood(
+            OUTCOME_SLOT,
+            "Did that fix it?",
+            {"yes": DID_IT_FIX[0]["title"], "no": DID_IT_FIX[1]["title"]},
+            text,
+            flow.intent,
+        )
+        return [
+            missed,
+            *self.ask_again(dispatcher, tracker, flow, "Sorry, I didn't get that. Did the step fix the problem?"),
+        ]
 
     def ask_again(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, flow: Flow, lead: str | None

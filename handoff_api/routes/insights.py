@@ -1,8 +1,9 @@
 """Staff pages of the review inbox and the support analytics (insights/): what the bot did not
-understand, grouped, with the two writer actions (assign a group to an intent, mark it "needs a KB
-article"), one customer's conversations as the tracker store has them, and the support leads'
-figures with charts. Every page needs a staff login; the two actions are POST forms with the
-session's CSRF token, and nothing is written without one of them."""
+understand, grouped, with the writer actions (assign a group to an intent, mark it "needs a KB
+article"); answers to flow questions that matched no option, with theirs (add a group as answers of
+an option after seeing the diff, mark it as noise); one customer's conversations as the tracker
+store has them, and the support leads' figures with charts. Every page needs a staff login; the
+actions are POST forms with the session's CSRF token, and nothing is written without one of them."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from handoff_api.live_chat_figures import live_chat_figures, minutes
 from handoff_api.page_helpers import flash, render, see_other, staff_or_login
 from insights.charts import Chart, bar_chart, line_chart
 from insights.conversations import REVIEW_REASONS
+from insights.flow_variants import VariantError
 from insights.inbox import UnknownGroup
 from insights.metrics import Analytics
 from insights.nlu_export import ExportError, UnknownIntent
@@ -37,6 +39,7 @@ FromForm = Annotated[str, Form(alias="from", max_length=32)]
 ToForm = Annotated[str, Form(alias="to", max_length=32)]
 IntentField = Annotated[str, Form(max_length=100)]
 TitleField = Annotated[str, Form(max_length=200)]
+OptionField = Annotated[str, Form(max_length=100)]
 
 
 def _insights(request: Request) -> Insights:
@@ -164,7 +167,7 @@ def inbox_page(
     insights = _insights(request)
     context: dict[str, Any] = {"user": user, "first": first, "last": last, "error": None, "inbox": None}
     try:
-        period, inbox = _for_period(request, first, last, insights.inbox)
+        period, (inbox, flow_inbox) = _for_period(request, first, last, insights.inboxes)
     except _PageError as exc:
         return render(request, "staff/inbox.html", context | exc.shown | {"error": str(exc)}, exc.status_code)
     return render(
@@ -175,6 +178,8 @@ def inbox_page(
             "first": period.first.isoformat(),
             "last": period.last.isoformat(),
             "inbox": inbox,
+            "flow_inbox": flow_inbox,
+            "teachable": insights.teachable_questions(),
             "intents": insights.intents(),
             "reasons": REVIEW_REASONS,
             "nlu_dir": insights.settings.nlu_data_dir,
@@ -205,7 +210,7 @@ def _change_inbox(request: Request, session: SessionDep, form: _InboxForm, chang
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except UnknownIntent as exc:  # before ExportError, its base class
         raise HTTPException(422, str(exc)) from exc
-    except ExportError as exc:
+    except (ExportError, VariantError) as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     flash(request, summary)
     return see_other(f"/staff/inbox?{_range_query(period)}")
@@ -230,6 +235,54 @@ def kb_stub_form(
         return _insights(request).kb_stub(period, group_id, title.replace("\x00", "") or None).summary()
 
     return _change_inbox(request, session, form, write_stub)
+
+
+@router.post("/inbox/flow/{group_id}/variants", response_model=None)
+def flow_variants_form(
+    group_id: str,
+    request: Request,
+    session: SessionDep,
+    form: InboxForm,
+    option: OptionField = "",
+    confirm: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    """Unmatched answers as new phrases of an option: first the diff, saved only on confirmation."""
+    if confirm == "yes":
+
+        def save(period: Period) -> str:
+            result = _insights(request).add_variants(period, group_id, option, write=True)
+            return result.summary() + (" The bot understands them from its next turn." if result.written else "")
+
+        return _change_inbox(request, session, form, save)
+    user = staff_or_login(request, session)
+    check_csrf(request, form.csrf_token)
+    period = _period_or_400(request, form.first, form.last)
+    insights = _insights(request)
+    try:
+        section, _ = insights.flow_inbox(period).find(group_id)
+        result = insights.add_variants(period, group_id, option, write=False)
+    except UnknownGroup as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    except VariantError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    return render(
+        request,
+        "staff/flow_variants.html",
+        {
+            "user": user,
+            "result": result,
+            "asked": section.asked,
+            "group_id": group_id,
+            "first": period.first.isoformat(),
+            "last": period.last.isoformat(),
+            "range": _range_query(period),
+        },
+    )
+
+
+@router.post("/inbox/flow/{group_id}/noise")
+def flow_noise_form(group_id: str, request: Request, session: SessionDep, form: InboxForm) -> Response:
+    return _change_inbox(request, session, form, lambda period: _insights(request).mark_noise(period, group_id))
 
 
 @router.get("/conversations/{conversation_id:path}", response_class=HTMLResponse)

@@ -202,10 +202,22 @@ async def test_an_unmatched_answer_is_asked_once_more_then_the_flow_goes_on_with
     dispatcher, _, slots = await diagnosis_turn(WIFI, "hmm purple")
     assert "didn't catch" in said(dispatcher)
     assert slots["requested_slot"] == "q_scope" and "q_scope" not in slots
+    # Recorded for the review inbox: the question, its options, the flow and what was typed.
+    assert slots["answer_not_understood"] == {
+        "question": "scope",
+        "asked": "Is only this device affected, or every device on the same network?",  # as it was worded
+        "options": {"one": "Only this device", "all": "Every device at home"},
+        "text": "hmm purple",
+        "flow": "wifi_dropout",
+        "answer_slot": "q_scope",
+    }
     asked_twice = {**WIFI, "open_question": {"question": "scope", "times": 2}}
     dispatcher, _, slots = await diagnosis_turn(asked_twice, "purple again")
     assert slots["q_scope"] == "unknown" and slots["requested_slot"] == "q_os"
-    assert "go on without" in said(dispatcher)
+    assert "go on without" in said(dispatcher) and slots["answer_not_understood"]["text"] == "purple again"
+    # An answer that was understood records nothing.
+    _, _, slots = await diagnosis_turn(WIFI, "only this laptop")
+    assert "answer_not_understood" not in slots
 
 
 async def test_the_ask_action_counts_how_often_a_question_was_asked_in_a_row() -> None:
@@ -294,6 +306,8 @@ async def test_a_fixed_step_resolves_the_problem() -> None:
 async def test_no_success_is_assumed_from_an_unclear_answer() -> None:
     dispatcher, _, slots = await step_turn(STEP, "the lights on the router are blue")
     assert "step_outcome" in slots and slots["step_outcome"] is None and "Did the step fix" in said(dispatcher)
+    assert slots["answer_not_understood"]["question"] == "step_outcome"
+    assert slots["answer_not_understood"]["text"] == "the lights on the router are blue"
     twice = {**STEP, "open_question": {"question": "step_outcome:0", "times": 2}}
     _, _, slots = await step_turn(twice, "the lights are still blue")
     assert slots["ts_step"] == 1  # asked twice: on to the next step, never "glad that fixed it"

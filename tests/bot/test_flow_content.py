@@ -78,3 +78,25 @@ def test_a_broken_flow_file_is_named_with_the_reason(tmp_path: Path) -> None:
     bad.write_text("intent: [unclosed\n")
     with pytest.raises(FlowError, match="wifi_dropout.yml: not valid YAML"):
         load_flows(tmp_path)
+
+
+def test_the_running_bot_picks_up_an_edited_flow_file_and_keeps_the_last_good_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from bot.actions import flow_content
+    from bot.actions.understanding.options import match_option
+
+    shutil.copytree(flow_content.FLOWS_DIR, tmp_path / "flows")
+    monkeypatch.setenv("BOT_FLOWS_DIR", str(tmp_path / "flows"))
+    monkeypatch.setattr(flow_content, "_book", flow_content._Book())
+    monkeypatch.setattr(flow_content, "RECHECK_SECONDS", 0.0)
+    scope = flow_content.flow_book().questions["scope"]
+    assert match_option(scope, "zorbly glimp") is None
+    bank = tmp_path / "flows/questions.yml"
+    text = bank.read_text(encoding="utf-8")
+    bank.write_text(text.replace('say: ["only this",', 'say: ["zorbly glimp", "only this",', 1))
+    assert match_option(flow_content.flow_book().questions["scope"], "zorbly glimp") == "one"
+    bank.write_text("questions: [not, a, mapping", encoding="utf-8")  # a broken edit
+    assert match_option(flow_content.flow_book().questions["scope"], "zorbly glimp") == "one"

@@ -13,11 +13,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
+from bot.actions.flow_content import load_flows
 from handoff_api.models import Ticket
 from insights.conversations import NLU_FALLBACK
 from kb_index.loading import parse_article
 from tests.handoff_api.conftest import ROOT, TestDatabase, add_staff, csrf_from, login
-from tests.insights.events import Chat, at, the_mix, write_tracker_db
+from tests.insights.events import Chat, at, flow_customers, the_mix, write_tracker_db
 
 XSS = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 RANGE = {"from": "2026-11-24", "to": "2026-11-25"}
@@ -142,3 +143,57 @@ def test_an_unreachable_tracker_store_is_a_clear_503_that_keeps_the_dates(
         r = client.get(page, params=RANGE)
         assert r.status_code == 503 and 'value="2026-11-24"' in r.text, page
         assert "tracker" in r.text.lower()
+
+
+@pytest.fixture
+def flow_client(app_factory, sqlite_database: TestDatabase, tmp_path: Path) -> TestClient:
+    tracker = write_tracker_db(tmp_path / "tracker.db", *flow_customers(at(24, 9)))
+    shutil.copytree(ROOT / "bot/flows", tmp_path / "flows")
+    client = app_factory(sqlite_database, tracker_db_url=tracker, bot_flows_dir=tmp_path / "flows")
+    add_staff(sqlite_database.url)
+    assert login(client).status_code == 303
+    return client
+
+
+def test_flow_answers_not_understood_are_taught_after_seeing_the_diff(flow_client: TestClient, tmp_path: Path) -> None:
+    page = flow_client.get("/staff/inbox", params=RANGE).text
+    assert 'id="flow-answers"' in page and "“Is it just this device?”" in page
+    laptop = r'<div class="group" id="g-([0-9a-f]{10})">\s*<h4>“(just the one laptop thing|only the one laptop)”'
+    found = re.search(laptop, page)
+    assert found
+    gid = found.group(1)
+    assert "chose “Only this device” right after" in page
+    assert re.search(r'<option value="one" selected>Only this device</option>', page)  # the hint, preselected
+    bank = tmp_path / "flows/questions.yml"
+    before = bank.read_text(encoding="utf-8")
+    token = csrf_from(page)
+    form = RANGE | {"option": "one", "csrf_token": token}
+    preview = flow_client.post(f"/staff/inbox/flow/{gid}/variants", data=form)
+    assert (
+        preview.status_code == 200 and 'class="added"' in preview.text and "just the one laptop thing" in preview.text
+    )
+    assert bank.read_text(encoding="utf-8") == before  # nothing written before the confirmation
+    saved = flow_client.post(f"/staff/inbox/flow/{gid}/variants", data=form | {"confirm": "yes"})
+    assert saved.status_code == 200 and saved.url.path == "/staff/inbox"
+    assert "Added 2 answers to option &#39;one&#39;" in saved.text and "next turn" in saved.text
+    said = load_flows(bank.parent).questions["scope"].options["one"].say
+    assert {"just the one laptop thing", "only the one laptop"} <= set(said)
+    assert f'id="g-{gid}"' not in saved.text  # taught: it leaves the inbox
+    # noise: the group goes, and a second click finds nothing
+    house = re.search(
+        r'<div class="group" id="g-([0-9a-f]{10})">\s*<h4>“(the whole house|whole house really)”', saved.text
+    )
+    assert house
+    r = flow_client.post(f"/staff/inbox/flow/{house.group(1)}/noise", data=RANGE | {"csrf_token": token})
+    assert r.status_code == 200 and "as noise" in r.text and f'id="g-{house.group(1)}"' not in r.text
+    r = flow_client.post(f"/staff/inbox/flow/{house.group(1)}/noise", data=RANGE | {"csrf_token": token})
+    assert r.status_code == 404
+    refused = flow_client.post(f"/staff/inbox/flow/{gid}/variants", data=RANGE | {"option": "one"})
+    assert refused.status_code == 403
+
+
+def test_the_analytics_show_in_flow_misunderstandings_and_where_customers_get_stuck(flow_client: TestClient) -> None:
+    page = flow_client.get("/staff/analytics", params=RANGE).text
+    assert "83.3% 5 of 6" in row(page, "flow_not_understood_rate")
+    stuck = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.split('id="stuck-questions"', 1)[1].split("</table>")[0]))
+    assert "Is it just this device? (scope) 6 83.3% (5) 33.3% (2) 16.7% (1)" in stuck

@@ -168,3 +168,61 @@ def the_mix() -> list[Chat]:
     ivy.wait(days=8).session().user("hello again", "greet")  # after the 7 days: still first contact
     before = Chat("zed", at(23)).session().user("my wifi drops", "wifi_dropout")  # before the range
     return [ann, ben, cat, dan, eve, fay, gus, hal, hal_phone, ivy, before]
+
+
+# --- troubleshooting questions, as bot/actions/diagnosis.py records them -----------------------
+WHERE = {"one": "Only this device", "all": "Every device"}
+
+
+def ask(chat: Chat, question: str = "scope", times: int = 1, text: str = "Is it just this device?") -> Chat:
+    chat.action(f"action_ask_q_{question}").bot(text, list(WHERE.values()))
+    return chat.slot("open_question", {"question": question, "times": times}).action("action_listen")
+
+
+def not_understood(chat: Chat, text: str, question: str = "scope", flow: str = "wifi_dropout") -> Chat:
+    """The customer's answer matched no option: the validation records it and asks again."""
+    chat.user(text, "inform", 0.5).action("validate_diagnosis_form")
+    record = {
+        "question": question,
+        "asked": "Is it just this device?",
+        "options": WHERE,
+        "text": text,
+        "flow": flow,
+        "answer_slot": f"q_{question}",
+    }
+    chat.slot("answer_not_understood", record).bot("Sorry, I didn't catch that. Tap one of the options.")
+    return ask(chat, question, times=2)
+
+
+def answered(chat: Chat, text: str, value: str, question: str = "scope") -> Chat:
+    chat.user(text, "inform", 0.6).action("validate_diagnosis_form")
+    return chat.slot(f"q_{question}", value).action("action_listen")
+
+
+def flow_customers(t0: dt.datetime = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.timezone.utc)) -> list[Chat]:
+    """Six customers at the Wi-Fi flow's "just this device?": unmatched answers, then a tap, a
+    rephrasing that is understood, another miss, a request for a person, leaving, and one who
+    answered at once."""
+    start = Chat("tap", t0).session().user("my wifi keeps dropping", "wifi_dropout").slot("ts_flow", "wifi_dropout")
+    ask(start, "scope")
+    not_understood(start, "just the one laptop thing")
+    answered(start, "Only this device", "one")  # tapped the button: its title is the message
+    typed = Chat("typed", t0 + dt.timedelta(minutes=5)).session().slot("ts_flow", "wifi_dropout")
+    ask(typed, "scope")
+    not_understood(typed, "only the one laptop")
+    answered(typed, "only this one", "one")
+    again = Chat("again", t0 + dt.timedelta(minutes=10)).session().slot("ts_flow", "wifi_dropout")
+    ask(again, "scope")
+    not_understood(again, "the whole house")
+    not_understood(again, "whole house really")
+    person = Chat("person", t0 + dt.timedelta(minutes=15)).session().slot("ts_flow", "wifi_dropout")
+    ask(person, "scope")
+    not_understood(person, "the whole flat")
+    person.user("can I talk to someone", "request_human").hand_over("NIM-000001")
+    gone = Chat("gone", t0 + dt.timedelta(minutes=20)).session().slot("ts_flow", "wifi_dropout")
+    ask(gone, "scope")
+    not_understood(gone, "asdfgh")
+    fine = Chat("fine", t0 + dt.timedelta(minutes=25)).session().slot("ts_flow", "wifi_dropout")
+    ask(fine, "scope")
+    answered(fine, "Only this device", "one")
+    return [start, typed, again, person, gone, fine]

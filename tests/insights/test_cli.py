@@ -23,7 +23,7 @@ from insights.conversations import NLU_FALLBACK, fold
 from insights.handoff_reasons import NO_TICKET, attach_handoff_reasons
 from insights.tracker_events import EVENTS, read_events, read_only_engine
 from kb_index.loading import parse_article
-from tests.insights.events import Chat, at, the_mix, write_tracker_db
+from tests.insights.events import Chat, at, flow_customers, the_mix, write_tracker_db
 from tests.services import service_unreachable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -210,3 +210,32 @@ def pg_server() -> str:
     except Exception as exc:  # the reason, as tests/handoff_api does
         service_unreachable(f"PostgreSQL at {PG_SERVER} is unreachable: {str(exc).strip()[:200]}")
     return PG_SERVER
+
+
+def test_flow_answers_from_the_shell_diff_first_then_written(
+    env: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRACKER_DB_URL", write_tracker_db(env / "flows-tracker.db", *flow_customers(at(24, 9))))
+    shutil.copytree(ROOT / "bot/flows", env / "flows")
+    monkeypatch.setenv("BOT_FLOWS_DIR", str(env / "flows"))
+    code, out, _ = run(capsys, "inbox", "--from", "2026-11-24", "--to", "2026-11-24", "--json")
+    (section,) = json.loads(out)["flow_questions"]
+    assert code == 0 and section["question"] == "scope" and section["flows"] == ["wifi_dropout"]
+    laptop = next(g for g in section["groups"] if "only the one laptop" in [m["text"] for m in g["messages"]])
+    assert laptop["then_chose"] == {"Only this device": 2}
+    code, out, _ = run(capsys, "inbox", "--from", "2026-11-24", "--to", "2026-11-24")
+    assert code == 0 and "Not understood as an answer to 'Is it just this device?' [scope] (wifi_dropout)" in out
+    bank = env / "flows/questions.yml"
+    before = bank.read_text(encoding="utf-8")
+    args = ("inbox", "--from", "2026-11-24", "--to", "2026-11-24", "variants", laptop["id"], "Only this device")
+    code, out, _ = run(capsys, *args)
+    assert code == 0 and "+" in out and "Would add 2 answers" in out and "--yes" in out
+    assert bank.read_text(encoding="utf-8") == before
+    code, out, _ = run(capsys, *args, "--yes")
+    assert code == 0 and "Added 2 answers to option 'one'" in out and bank.read_text(encoding="utf-8") != before
+    code, _, err = run(capsys, *args, "--yes")
+    assert code == 1 and "no unmatched-answer group" in err  # taught: no longer in the inbox
+    code, out, _ = run(capsys, "inbox", "--from", "2026-11-24", "--to", "2026-11-24", "--json")
+    house = json.loads(out)["flow_questions"][0]["groups"][0]["id"]
+    code, out, _ = run(capsys, "inbox", "--from", "2026-11-24", "--to", "2026-11-24", "noise", house)
+    assert code == 0 and "as noise" in out and (env / "flows/noise.yml").is_file()

@@ -4,15 +4,21 @@ questions at once, from the lexicon in bot/flows/devices.yml."""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
-from bot.actions.flow_content import DeviceName, flow_book
+from bot.actions.flow_content import DeviceName, FlowBook, flow_book
 from bot.actions.understanding.text import normalise
 
+_cache: dict[int, tuple[FlowBook, list[tuple[re.Pattern[str], DeviceName]]]] = {}
 
-@lru_cache(maxsize=1)
+
 def _compiled() -> list[tuple[re.Pattern[str], DeviceName]]:
-    return [(re.compile(rf"\b(?:{d.pattern})\b"), d) for d in flow_book().devices]
+    """The lexicon's patterns, compiled once per loaded flow book (the flows reload on change)."""
+    book = flow_book()
+    cached = _cache.get(id(book))
+    if cached is None or cached[0] is not book:
+        _cache.clear()
+        cached = _cache[id(book)] = (book, [(re.compile(rf"\b(?:{d.pattern})\b"), d) for d in book.devices])
+    return cached[1]
 
 
 def device_facts(text: str) -> dict[str, str]:
