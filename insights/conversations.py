@@ -210,6 +210,7 @@ class _Fold:
         self.held: tuple[Turn, list[tuple[str, str]]] | None = None
         self.flow = ""
         self.ask: Ask | None = None  # the question open right now
+        self.open_question: dict | None = None  # the slot's last value
         self.miss: FlowMiss | None = None  # an unmatched answer whose sequel is not known yet
         self.miss_reply: Turn | None = None  # the customer's message after it
 
@@ -316,8 +317,9 @@ class _Fold:
             self.ask.not_understood += 1
 
     def _asked(self, value: Any) -> None:
-        if not isinstance(value, dict) or not value.get("question"):
-            return
+        if not isinstance(value, dict) or not value.get("question") or value == self.open_question:
+            return  # a validation sets the count again unchanged: not a new asking
+        self.open_question = value
         question = str(value["question"]).split(_PER_STEP)[0]
         if int(value.get("times") or 1) > 1 and self.ask is not None and self.ask.question == question:
             self.ask.answered = False  # the same question again in a row: open until replied to

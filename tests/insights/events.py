@@ -179,7 +179,7 @@ def ask(chat: Chat, question: str = "scope", times: int = 1, text: str = "Is it 
     return chat.slot("open_question", {"question": question, "times": times}).action("action_listen")
 
 
-def not_understood(chat: Chat, text: str, question: str = "scope", flow: str = "wifi_dropout") -> Chat:
+def not_understood(chat: Chat, text: str, question: str = "scope", flow: str = "wifi_dropout", times: int = 1) -> Chat:
     """The customer's answer matched no option: the validation records it and asks again."""
     chat.user(text, "inform", 0.5).action("validate_diagnosis_form")
     record = {
@@ -190,8 +190,9 @@ def not_understood(chat: Chat, text: str, question: str = "scope", flow: str = "
         "flow": flow,
         "answer_slot": f"q_{question}",
     }
-    chat.slot("answer_not_understood", record).bot("Sorry, I didn't catch that. Tap one of the options.")
-    return ask(chat, question, times=2)
+    chat.slot("answer_not_understood", record).slot("open_question", {"question": question, "times": times})
+    chat.bot("Sorry, I didn't catch that. Tap one of the options.")  # the count was set again, unchanged
+    return ask(chat, question, times=times + 1)
 
 
 def answered(chat: Chat, text: str, value: str, question: str = "scope") -> Chat:
@@ -214,7 +215,7 @@ def flow_customers(t0: dt.datetime = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.t
     again = Chat("again", t0 + dt.timedelta(minutes=10)).session().slot("ts_flow", "wifi_dropout")
     ask(again, "scope")
     not_understood(again, "the whole house")
-    not_understood(again, "whole house really")
+    not_understood(again, "whole house really", times=2)
     person = Chat("person", t0 + dt.timedelta(minutes=15)).session().slot("ts_flow", "wifi_dropout")
     ask(person, "scope")
     not_understood(person, "the whole flat")
