@@ -47,6 +47,8 @@ TAPPED, REPHRASED, NOT_UNDERSTOOD_AGAIN, ASKED_FOR_PERSON, LEFT = (
     "asked for a person",
     "left",
 )
+# confirm_form's yes/no questions share one count (`confirmed`); the slot `pending` says which.
+_CONFIRMED = "confirmed"
 # "Did that fix it?" is asked about each step (`ts_outcome:2`): one question for the review.
 _PER_STEP = ":"
 # A message that starts a new session is Rasa's control message, not something the customer said.
@@ -211,6 +213,7 @@ class _Fold:
         self.flow = ""
         self.ask: Ask | None = None  # the question open right now
         self.open_question: dict | None = None  # the slot's last value
+        self.pending = ""  # what confirm_form's yes/no question is about
         self.miss: FlowMiss | None = None  # an unmatched answer whose sequel is not known yet
         self.miss_reply: Turn | None = None  # the customer's message after it
 
@@ -321,6 +324,8 @@ class _Fold:
             return  # a validation sets the count again unchanged: not a new asking
         self.open_question = value
         question = str(value["question"]).split(_PER_STEP)[0]
+        if question == _CONFIRMED and self.pending:
+            question = self.pending  # a yes/no question of confirm_form: which one, as its misses name it
         if int(value.get("times") or 1) > 1 and self.ask is not None and self.ask.question == question:
             self.ask.answered = False  # the same question again in a row: open until replied to
             return
@@ -365,6 +370,8 @@ class _Fold:
             self._asked(value)
         elif name == "ts_flow":
             self.flow = str(value or "")
+        elif name == "pending":
+            self.pending = str(value or "")
         elif self.miss is not None and self.miss_reply is not None and name == self.miss.answer_slot and value:
             # Understood after all: the option the rephrasing meant.
             self.miss.then_option = self.miss.options.get(str(value))

@@ -15,7 +15,15 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.asking import CONFIRMED, MAX_ASKS, QUESTION_SLOT, asked_again, times_asked, unchanged
+from bot.actions.asking import (
+    CONFIRMED,
+    MAX_ASKS,
+    QUESTION_SLOT,
+    asked_again,
+    not_understood,
+    times_asked,
+    unchanged,
+)
 from bot.actions.detours import answer_on_the_side, route_again
 from bot.actions.dialogue import YES_NO, latest_text
 from bot.actions.interruptions import Interruption, interruption
@@ -72,6 +80,17 @@ def verdict(pending: str, text: str) -> str | None:
     if named_yes and named_yes.search(said):
         return "yes"
     return yes_no(text)
+
+
+def not_understood_here(tracker: Tracker, pending: str, text: str) -> dict[str, Any]:
+    """The unclear answer to this yes/no question, recorded for the review inbox under `pending`."""
+    question = tracker.get_slot(QUESTION_SLOT) or {}
+    options = {
+        {"/affirm": "yes", "/deny": "no"}.get(b.get("payload", ""), b.get("payload", "").lstrip("/")): b["title"]
+        for b in question.get("buttons") or YES_NO
+        if b.get("title")
+    }
+    return not_understood(pending, question.get("text") or "Shall I go ahead?", options, text, answer_slot=CONFIRMED)
 
 
 class ActionAskConfirmed(Action):
@@ -140,10 +159,12 @@ class ValidateConfirmForm(FormValidationAction):
                 return [SlotSet("pending", None), SlotSet("requested_slot", None), *routed]
         if kind is Interruption.QUESTION:
             await answer_on_the_side(dispatcher, text)
-        elif times_asked(tracker, CONFIRMED) >= MAX_ASKS:
+            return [unchanged(tracker), SlotSet("requested_slot", CONFIRMED)]
+        missed = not_understood_here(tracker, pending, text)
+        if times_asked(tracker, CONFIRMED) >= MAX_ASKS:
             # Twice no clear answer: nothing is changed without an explicit yes.
-            return [SlotSet(CONFIRMED, "no"), SlotSet("requested_slot", None)]
-        return [unchanged(tracker), SlotSet("requested_slot", CONFIRMED)]
+            return [missed, SlotSet(CONFIRMED, "no"), SlotSet("requested_slot", None)]
+        return [missed, unchanged(tracker), SlotSet("requested_slot", CONFIRMED)]
 
 
 class ActionConfirmed(Action):

@@ -449,6 +449,10 @@ async def test_an_unclear_answer_changes_nothing(backend: DemoAccountBackend) ->
     twice = {**state, **slots, "open_question": {"question": "confirmed", "times": 2}}
     _, answered = await run(ValidateConfirmForm(), tracker({**twice, "requested_slot": "confirmed"}, "hmm"))
     assert answered["confirmed"] == "no" and backend.get_plan("alex@example.com").plan == "plus"
+    # The unclear answer goes to the review inbox under the question it answered.
+    missed = answered["answer_not_understood"]
+    assert (missed["question"], missed["text"], missed["answer_slot"]) == ("confirm_plan_change", "hmm", "confirmed")
+    assert "Business" in missed["asked"] and set(missed["options"]) >= {"yes", "no"}
 
 
 async def test_cancel_shows_the_plan_and_offers_a_cheaper_one_first(backend: DemoAccountBackend) -> None:

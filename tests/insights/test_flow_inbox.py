@@ -5,6 +5,7 @@ analytics' row and per-question table (insights/metrics.py), and teaching an opt
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from insights.flow_variants import VariantError, add_variants, answered_phrases,
 from insights.inbox import TextVectors, UnknownGroup
 from insights.metrics import compute
 from insights.period import Period
-from tests.insights.events import BERLIN, all_events, flow_customers
+from tests.insights.events import BERLIN, Chat, all_events, flow_customers
 
 
 def test_what_the_customer_did_after_an_answer_was_not_understood() -> None:
@@ -139,3 +140,19 @@ def test_noise_leaves_the_inbox_and_is_recorded_once(flows: Path) -> None:
     assert mark_noise(flows, "scope", ["asdfgh"]) == []
     assert "asdfgh" in answered_phrases(flows)["scope"]
     assert (flows / "noise.yml").read_text(encoding="utf-8").startswith("# Answers to flow questions")
+
+
+def test_a_yes_no_question_of_the_confirm_form_is_counted_under_what_it_asked() -> None:
+    chat = Chat("confirm", dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.timezone.utc)).session()
+    chat.user("I want a person", "request_human").slot("pending", "offer_person")
+    chat.action("action_ask_confirmed").bot("Would you like a person?", ["Yes", "No"])
+    chat.slot("open_question", {"question": "confirmed", "times": 1}).action("action_listen")
+    chat.user("maybe later idk", "inform", 0.4).action("validate_confirm_form")
+    record = {"question": "offer_person", "asked": "Would you like a person?", "options": {"yes": "Yes", "no": "No"}}
+    chat.slot("answer_not_understood", record | {"text": "maybe later idk", "flow": "", "answer_slot": "confirmed"})
+    chat.slot("open_question", {"question": "confirmed", "times": 1})
+    chat.user("Yes", "affirm", 1.0).slot("confirmed", "yes")
+    (c,) = fold(chat.events, low_confidence=0.2)
+    assert [(a.question, a.not_understood) for a in c.asks] == [("offer_person", 1)]
+    (miss,) = c.flow_misses
+    assert (miss.question, miss.next, miss.then_option) == ("offer_person", TAPPED, "Yes")
