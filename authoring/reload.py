@@ -8,7 +8,9 @@ restarting anything, so no conversation is dropped.
    where it was, slots and active form included;
 3. waits until `GET /status` reports the new model (file name and model id);
 4. `make index`: the action server notices the new index on its next query (kb_index swaps the
-   `current` link atomically), so nothing needs to be told.
+   `current` link atomically), so nothing needs to be told;
+5. the flows (bot/flows/, or BOT_FLOWS_DIR) must load: the action server re-reads a changed flow
+   file by itself (new answers from the review inbox included), so a reload only checks them.
 
     .venvs/app/bin/python -m authoring.reload [--model models/nimbus.tar.gz] [--no-train] [--no-index]
 
@@ -30,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from bot.actions.flow_content import FlowError, flows_dir, load_flows
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = ROOT / "models/nimbus.tar.gz"
@@ -146,6 +150,15 @@ def reload_model(api: RasaAPI, model: Path, timeout: float = 60.0) -> dict[str, 
     return {"changed": True, "before": before, "after": after, "seconds": round(time.perf_counter() - started, 1)}
 
 
+def check_flows() -> None:
+    """The flows the action server runs must load: it re-reads changed files by itself, and keeps
+    the last good ones (and logs) when an edit broke them, which a reload must say, not hide."""
+    try:
+        load_flows(flows_dir())
+    except FlowError as exc:
+        raise ReloadError(f"{exc}; the action server keeps running the previous flows until it is fixed") from exc
+
+
 def _make(target: str) -> None:
     """A Makefile target, with its output (it says when it trains or rebuilds, and nothing else)."""
     result = subprocess.run(["make", "--no-print-directory", "-s", target], cwd=ROOT)
@@ -166,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         if not token:
             raise ReloadError("RASA_API_TOKEN is not set: `make setup` writes one into .env; then restart `make run`")
         api.status()  # before minutes of training: is there a stack to reload?
+        check_flows()
         if not args.no_train:
             _make("train")
         result = reload_model(api, args.model)
@@ -180,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_index:
             _make("index")
             print("==> KB index up to date; the action server uses it from its next question on")
+        print(f"==> Flows in {flows_dir()} load; the action server re-reads a changed flow file on its next turn")
     except ReloadError as exc:
         print(f"reload: {exc}", file=sys.stderr)
         return 1

@@ -41,3 +41,17 @@ def test_the_rasa_address_follows_the_stack_settings(monkeypatch) -> None:
     assert default_url() == "http://127.0.0.1:5999"
     monkeypatch.setenv("RASA_URL", "http://rasa.internal:5005/")
     assert default_url() == "http://rasa.internal:5005"
+
+
+def test_broken_flows_are_named_and_the_running_ones_are_said_to_stay(tmp_path: Path, monkeypatch) -> None:
+    import shutil
+
+    from authoring.reload import check_flows
+    from bot.actions.flow_content import FLOWS_DIR
+
+    shutil.copytree(FLOWS_DIR, tmp_path / "flows")
+    monkeypatch.setenv("BOT_FLOWS_DIR", str(tmp_path / "flows"))
+    check_flows()  # the shipped flows load
+    (tmp_path / "flows/questions.yml").write_text("questions: [broken", encoding="utf-8")
+    with pytest.raises(ReloadError, match="(?s)questions.yml: not valid YAML.*keeps running the previous flows"):
+        check_flows()
