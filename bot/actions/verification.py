@@ -39,6 +39,22 @@ def ticket_reference(text: str) -> str | None:
 
 
 RESEND = "Send a new code"
+# Asked for the code, "send a new code", "resend it", "I never got the code" all mean: send another.
+# Read before anything else (the NLU hears a 2FA problem in them), so that the task in hand goes on.
+NEW_CODE = re.compile(
+    r"\b(?:re-?send|send (?:it|me (?:a|another|one|it)|(?:a |one )?(?:new|another|fresh)(?: one| code)?) ?(?:again)?"
+    r"|(?:new|another|fresh|different) (?:code|one)"
+    r"|(?:did ?n[o']?t|didnt|never|have ?n[o']?t|havent|not) (?:get|got|gotten|receive|received|see|seen)"
+    r"(?: (?:it|a|the|any|my|your))? ?(?:code|email|mail|message)?"
+    r"|code (?:never|hasn'?t|has not|did ?n[o']?t|didnt) (?:come|came|arrive|arrived)"
+    r"|no code (?:came|arrived|yet))\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_a_new_code(text: str) -> bool:
+    said = " ".join(text.lower().replace("’", "'").split())
+    return said == RESEND.lower() or bool(NEW_CODE.search(said))
 # Markers the extractors put in a slot so that its validator can answer; never a real value.
 NOT_AN_EMAIL, NOT_A_CODE, NOT_A_TICKET = "[not an email]", "[not a code]", "[not a ticket id]"
 VERIFIED, FAILED = "[verified]", "[failed]"
@@ -160,7 +176,12 @@ class ValidateVerifyForm(FormValidationAction):
         if requested in ASKED_HERE and not text.startswith("/"):
             if signals.is_stop(text) or signals.is_refusal(text):
                 return stop_asking("No problem, I've stopped. Without checking it's your account I can't do this here.")
-            answer_like = EMAIL.search(text) or CODE.search(text) or ticket_reference(text)
+            answer_like = (
+                EMAIL.search(text)
+                or CODE.search(text)
+                or ticket_reference(text)
+                or (requested == "otp_code" and asks_for_a_new_code(text))
+            )
             if not answer_like:
                 task = tracker.get_slot("account_task") or ""
                 taken = await change_of_course(dispatcher, tracker, INTENT_BY_TASK.get(task))
@@ -215,7 +236,7 @@ class ValidateVerifyForm(FormValidationAction):
         found = CODE.search(text)
         if found:
             return {"otp_code": "".join(found.groups())}
-        if text.strip().lower() == RESEND.lower():
+        if asks_for_a_new_code(text):
             return {"otp_code": "resend"}
         return {} if latest_intent(tracker) in INTERRUPTIONS else {"otp_code": NOT_A_CODE}
 

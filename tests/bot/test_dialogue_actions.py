@@ -353,6 +353,21 @@ async def test_verification_by_code_from_the_outbox(backend: DemoAccountBackend)
     assert slots["otp_code"] == VERIFIED and slots["verified_email"] == "alex@example.com"
 
 
+@pytest.mark.parametrize("text", ["Send a new code", "can you resend it", "i never got the code"])
+async def test_asking_for_a_new_code_sends_one_and_keeps_the_task_in_hand(
+    backend: DemoAccountBackend, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    """The button (its payload is its title) and typed requests: the NLU hears a 2FA problem in
+    them, yet the password reset goes on, with a new code, and nothing is handed over."""
+    nlu_reads(monkeypatch, "two_factor_problem")
+    await verify_form_turn({"account_task": "reset_password", "requested_slot": "email"}, "alex@example.com")
+    first = latest_code(backend, "alex@example.com")
+    state = {"account_task": "reset_password", "email": "alex@example.com", "requested_slot": "otp_code"}
+    reply, slots = await verify_form_turn(state, text, "two_factor_problem")
+    assert "sent a new code to alex@example.com" in reply and slots["otp_code"] is None
+    assert "account_task" not in slots and latest_code(backend, "alex@example.com") != first
+
+
 async def test_an_unknown_address_gets_the_same_answer_and_no_mail(backend: DemoAccountBackend) -> None:
     reply, _ = await verify_form_turn({"account_task": "unlock", "requested_slot": "email"}, "nobody@example.org")
     assert "If nobody@example.org has a Nimbus account" in reply
