@@ -28,6 +28,7 @@ from rasa.shared.core.events import BotUttered, Event, SessionStarted, SlotSet, 
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 
+from common.conversation import CodeWatch
 from common.redaction import CODE_SLOT, SEALED_PREFIX, SECRET_SLOTS, redact, redact_json
 
 
@@ -74,12 +75,12 @@ def redact_event(event: Event, expecting_code: bool) -> Event:
 def redacted_tail(tracker: DialogueStateTracker, first_new: int) -> Iterator[Event]:
     """The tracker's events from index `first_new` on, masked (a code is expected while the bot
     asks for one)."""
-    requested = None
+    watch = CodeWatch()
     for index, event in enumerate(tracker.events):
-        if isinstance(event, SlotSet) and event.key == "requested_slot":
-            requested = event.value
+        if isinstance(event, SlotSet):
+            watch.see_slot(event.key, event.value)
         if index >= first_new:
-            yield redact_event(event, expecting_code=requested == CODE_SLOT)
+            yield redact_event(event, expecting_code=watch.requested == CODE_SLOT)
 
 
 class RedactingSQLTrackerStore(SQLTrackerStore):

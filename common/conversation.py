@@ -69,6 +69,8 @@ class CodeWatch:
             self.see_slot(event.get("name"), event.get("value"))
         elif kind == "bot":
             self.see_bot_text(event.get("text"))
+        elif kind == "user":
+            self.asked_in_words = False  # answered (or not): the words asked for one message
 
     @property
     def expecting_code(self) -> bool:
@@ -91,15 +93,12 @@ class Turn:
     notice: str | None = None  # a line about the chat itself ("joined", "closed"), not an answer
 
     def as_payload(self) -> dict[str, Any]:
-        """The turn as the handoff API takes it in a new ticket's transcript."""
-        return {
-            "time": self.time.isoformat(),
-            "sender": self.sender,
-            "text": self.text,
-            "intent": self.intent,
-            "confidence": self.confidence,
-            "entities": self.entities,
-        }
+        """The turn as the handoff API takes it in a new ticket's transcript (what the NLU made of
+        it only for the customer's turns)."""
+        turn: dict[str, Any] = {"time": self.time.isoformat(), "sender": self.sender, "text": self.text}
+        if self.sender == CUSTOMER:
+            turn |= {"intent": self.intent, "confidence": self.confidence, "entities": self.entities}
+        return turn
 
 
 def event_time(event: dict[str, Any]) -> dt.datetime:
@@ -123,7 +122,9 @@ def turn_of(event: dict[str, Any], watch: CodeWatch | None = None) -> Turn | Non
             redact(text, expecting_code=bool(watch and watch.expecting_code)),
             intent.get("name"),
             float(confidence) if confidence is not None else None,
-            redact_entities(parse.get("entities") or []),
+            redact_entities(
+                [{"entity": e.get("entity"), "value": str(e.get("value"))} for e in parse.get("entities") or []]
+            ),
             tapped,
         )
     if kind == "bot" and (event.get("text") or (event.get("data") or {}).get("buttons")):

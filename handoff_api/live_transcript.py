@@ -1,45 +1,68 @@
 """The turns of a ticket's conversation after the ticket was made, copied from Rasa's tracker store
 into the ticket: what the customer wrote while an agent held the chat (the bot paused), the agent's
 messages, the bot's answers after the hand-back. The ticket then shows the whole conversation in
-order with who wrote each turn, and keeps it after the tracker store has forgotten it."""
+order with who wrote each turn, and keeps it after the tracker store has forgotten it.
+
+They are copied when an agent acts on the chat (handoff_api/takeover.py) and when the conversation
+moves (`keep_in_sync`, a task of the service that looks every LIVE_SYNC_SECONDS which open
+tickets' conversations have new events). Reading a ticket writes nothing: it shows the copied turns
+and, after them, any the copy has not reached yet (`with_unsynced_turns`)."""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+import asyncio
+import logging
 
-from common.event_metadata import AGENT, NOTICE, ROUTED_AGAIN
-from common.redaction import redact
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from common.conversation import CodeWatch, turn_of
+from handoff_api.db import Database
 from handoff_api.models import Ticket, TranscriptTurn
-from insights.conversations import customer_text
 from insights.service import Insights
 from insights.tracker_events import StoreUnavailable, TrackerEvent
 
+log = logging.getLogger(__name__)
 
-def _turn(event: TrackerEvent) -> TranscriptTurn | None:
-    data = event.data
-    if event.type_name == "user":
-        if (data.get("metadata") or {}).get(ROUTED_AGAIN):
-            return None  # the bot re-reading a message the customer typed once
-        intent = (data.get("parse_data") or {}).get("intent") or {}
-        text, _tapped = customer_text(data)
-        return TranscriptTurn(
-            time=event.time,
-            sender="customer",
-            text=redact(text),
-            intent=intent.get("name"),
-            confidence=intent.get("confidence"),
-            entities=[],
-        )
-    if event.type_name == "bot" and data.get("text"):
-        metadata = data.get("metadata") or {}
-        agent = metadata.get(AGENT) or {}
-        if agent.get("name"):
-            notice = metadata.get(NOTICE) if isinstance(metadata.get(NOTICE), str) else None
-            return TranscriptTurn(
-                time=event.time, sender="agent", author=str(agent["name"]), text=data["text"], notice=notice
-            )
-        return TranscriptTurn(time=event.time, sender="bot", text=data["text"])
-    return None
+
+def _turn(event: TrackerEvent, watch: CodeWatch | None = None) -> TranscriptTurn | None:
+    """The stored turn of one tracker event (common/conversation.py reads it), or None. A bot
+    event with buttons only shows nothing in the ticket."""
+    turn = turn_of(event.data, watch)
+    if turn is None or not turn.text:
+        return None
+    return TranscriptTurn(
+        time=event.time,
+        sender=turn.sender,
+        author=turn.author,
+        text=turn.text,
+        intent=turn.intent,
+        confidence=turn.confidence,
+        entities=[],
+        notice=turn.notice,
+    )
+
+
+def _new_events(insights: Insights, ticket: Ticket) -> list[TrackerEvent]:
+    if ticket.synced_event_id is None:
+        return insights.conversation_events(ticket.conversation_id, start=ticket.created_at)
+    return insights.conversation_events(ticket.conversation_id, after_id=ticket.synced_event_id)
+
+
+def with_unsynced_turns(insights: Insights, ticket: Ticket) -> Ticket:
+    """The ticket as it reads now: its stored turns and, after them, those its conversation gained
+    since the last copy, shown but not stored. `ticket` must be detached from its session (the
+    extra turns are never written)."""
+    try:
+        events = _new_events(insights, ticket)
+    except StoreUnavailable:
+        return ticket
+    seq = max((t.seq for t in ticket.turns), default=-1)
+    for turn in stored_turns(events):
+        seq += 1
+        turn.seq = seq
+        ticket.turns.append(turn)
+    return ticket
 
 
 def sync_turns(session: Session, insights: Insights, ticket: Ticket) -> int:
@@ -48,22 +71,69 @@ def sync_turns(session: Session, insights: Insights, ticket: Ticket) -> int:
     ticket's row (a write session), so two copies at once cannot add a turn twice. No tracker
     store yet (nobody has chatted since it was set up): nothing to copy."""
     try:
-        if ticket.synced_event_id is None:
-            events = insights.conversation_events(ticket.conversation_id, start=ticket.created_at)
-        else:
-            events = insights.conversation_events(ticket.conversation_id, after_id=ticket.synced_event_id)
+        events = _new_events(insights, ticket)
     except StoreUnavailable:
         return 0
     if not events:
         return 0
     seq = max((t.seq for t in ticket.turns), default=-1)
-    added = 0
-    for event in events:
-        turn = _turn(event)
-        if turn is not None:
-            seq += 1
-            turn.seq = seq
-            ticket.turns.append(turn)
-            added += 1
+    added = stored_turns(events)
+    for turn in added:
+        seq += 1
+        turn.seq = seq
+        ticket.turns.append(turn)
     ticket.synced_event_id = events[-1].id
+    return len(added)
+
+
+def stored_turns(events: list[TrackerEvent]) -> list[TranscriptTurn]:
+    """The ticket's turns of these tracker events, in order, secrets masked (a code typed when the
+    bot asked for it included)."""
+    watch = CodeWatch()
+    turns = []
+    for event in events:
+        turn = _turn(event, watch)
+        watch.see(event.data)
+        if turn is not None:
+            turns.append(turn)
+    return turns
+
+
+# Tickets whose chat can still move: a closed ticket's conversation belongs to no one.
+OPEN_STATUSES = ("new", "open", "pending_customer", "resolved")
+
+
+def sync_open_tickets(db: Database, insights: Insights) -> int:
+    """Copy the new turns of every open ticket whose conversation moved since its last copy; how
+    many turns. One grouped query finds them; each is copied under its row lock."""
+    with db.read_session() as session:
+        rows = session.execute(
+            select(Ticket.id, Ticket.conversation_id, Ticket.synced_event_id).where(Ticket.status.in_(OPEN_STATUSES))
+        ).all()
+    if not rows:
+        return 0
+    try:
+        latest = insights.latest_event_ids(sorted({r.conversation_id for r in rows}))
+    except StoreUnavailable:
+        return 0
+    moved = [r.id for r in rows if r.conversation_id in latest and (r.synced_event_id or 0) < latest[r.conversation_id]]
+    added = 0
+    for ticket_id in moved:
+        with db.write_session() as session:
+            ticket = session.scalars(
+                select(Ticket).where(Ticket.id == ticket_id).with_for_update().options(selectinload(Ticket.turns))
+            ).one_or_none()
+            if ticket is not None:
+                added += sync_turns(session, insights, ticket)
+                session.commit()
     return added
+
+
+async def keep_in_sync(db: Database, insights: Insights, every: float) -> None:
+    """Copy new turns into open tickets until cancelled (a task of the handoff service)."""
+    while True:
+        try:
+            await asyncio.to_thread(sync_open_tickets, db, insights)
+        except Exception:  # a bad moment of the database must not end the copying for good
+            log.exception("live transcript sync")
+        await asyncio.sleep(every)

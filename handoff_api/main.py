@@ -29,6 +29,7 @@ from handoff_api.business_hours import Clock, system_clock
 from handoff_api.db import Database
 from handoff_api.deps import SESSION_COOKIE
 from handoff_api.kb_drafts import check_drafts_dir
+from handoff_api.live_transcript import keep_in_sync
 from handoff_api.login_throttle import LoginThrottle
 from handoff_api.migrate import upgrade_to_head
 from handoff_api.page_helpers import LoginRequired
@@ -113,11 +114,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         await asyncio.to_thread(upgrade_to_head, db.engine)
         await asyncio.to_thread(redaction.warm_up)
-        task = asyncio.create_task(worker.run()) if settings.webhook_url else None
+        tasks = [asyncio.create_task(keep_in_sync(db, app.state.insights, settings.live_sync_seconds))]
+        if settings.webhook_url:
+            tasks.append(asyncio.create_task(worker.run()))
         try:
             yield
         finally:
-            if task is not None:
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

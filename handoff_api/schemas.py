@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from common import ticket_limits as limits
+from common.conversation import ESCALATION_REASONS
 
 
 def _no_nul(value: str) -> str:
@@ -22,14 +23,8 @@ Text = Annotated[str, AfterValidator(_no_nul)]
 # The shape of an address, nothing more: whether it reaches anybody only a mail to it can tell.
 EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 
-Reason = Literal[
-    "low_confidence",
-    "no_kb_answer",
-    "repeated_failure",
-    "customer_asked",
-    "customer_frustrated",
-    "account_action",
-]
+# The escalation reasons, spelled once (common/conversation.py).
+Reason = Literal[tuple(ESCALATION_REASONS)]  # type: ignore[valid-type]
 Queue = Literal["tier1", "tier2", "billing"]
 Status = Literal["new", "open", "pending_customer", "resolved", "closed"]
 Priority = Literal["low", "normal", "high", "urgent"]

@@ -84,6 +84,9 @@ class Settings(InsightsSettings):
     staff_online_minutes: int = Field(default=15, ge=1)
     average_handle_minutes: int = Field(default=5, ge=1)
 
+    # Seconds between looks for new turns of open tickets' conversations (copied into the tickets).
+    live_sync_seconds: float = Field(default=2.0, gt=0)
+
     # --- outbound webhook (off when WEBHOOK_URL is empty) ---
     webhook_url: str = ""
     # HMAC-SHA256 key for X-Tier0-Signature; required when webhook_url is set.

@@ -19,7 +19,7 @@ from accounts.mail import Mailer
 from common.event_metadata import NOTICE
 from handoff_api import audit, customer_contact, rasa_conversation, webhooks
 from handoff_api.db import Database
-from handoff_api.live_transcript import sync_turns
+from handoff_api.live_transcript import sync_turns, with_unsynced_turns
 from handoff_api.models import StaffUser, Ticket, utcnow
 from handoff_api.settings import Settings
 from handoff_api.ticket_store import TICKET_ID, get_ticket, ticket_payload
@@ -213,30 +213,15 @@ def customer_typing(db: Database, conversation_id: str) -> int:
         return len(held)
 
 
-def refreshed(db: Database, insights: Insights, ticket_id: str) -> Ticket | None:
-    """The ticket with the turns its conversation gained since the last look copied in."""
+def current(db: Database, insights: Insights, ticket_id: str) -> Ticket | None:
+    """The ticket as it reads now, with the turns its conversation gained since the last copy;
+    a read: nothing is written (the copy is made when an agent acts or the conversation moves)."""
     with db.read_session() as session:
-        ticket = get_ticket(session, ticket_id, detail=False)
+        ticket = get_ticket(session, ticket_id)
         if ticket is None:
             return None
-        pending = _has_new_events(insights, ticket)
-    if pending:
-        with db.write_session() as session:
-            sync_turns(session, insights, _locked(session, ticket_id))
-            session.commit()
-    with db.read_session() as session:
-        return get_ticket(session, ticket_id)
-
-
-def _has_new_events(insights: Insights, ticket: Ticket) -> bool:
-    from insights.tracker_events import StoreUnavailable
-
-    try:
-        if ticket.synced_event_id is None:
-            return bool(insights.conversation_events(ticket.conversation_id, start=ticket.created_at))
-        return bool(insights.conversation_events(ticket.conversation_id, after_id=ticket.synced_event_id))
-    except StoreUnavailable:
-        return False
+        session.expunge(ticket)  # detached: the turns shown but not copied yet are never flushed
+    return with_unsynced_turns(insights, ticket)
 
 
 def _not_holder(ticket: Ticket) -> str:

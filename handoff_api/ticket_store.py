@@ -15,7 +15,8 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from common.redaction import code_expected_after, redact, redact_entities, redact_json, redact_slots
+from common.conversation import ESCALATION_REASONS, CodeWatch
+from common.redaction import redact, redact_entities, redact_json, redact_slots
 from handoff_api import audit, webhooks
 from handoff_api.business_hours import Pickup, expected_pickup
 from handoff_api.db import Database
@@ -28,13 +29,9 @@ ID_PREFIX = "NIM-"
 TICKET_ID = re.compile(r"NIM-\d{6}")
 # Unless the bot says otherwise: an upset customer, or one who cannot get into the account until a
 # person acts, waits less.
-PRIORITY_BY_REASON = {
+PRIORITY_BY_REASON = dict.fromkeys(ESCALATION_REASONS, "normal") | {
     "customer_frustrated": "high",
     "account_action": "high",
-    "repeated_failure": "normal",
-    "customer_asked": "normal",
-    "low_confidence": "normal",
-    "no_kb_answer": "normal",
 }
 # Random ids (not sequential) so that a ticket id reveals nothing about the others.
 _ID_ATTEMPTS = 8
@@ -66,9 +63,9 @@ def _with_conversation():  # noqa: ANN202
 
 def _redacted_turns(data: TicketCreate) -> list[TranscriptTurn]:
     turns: list[TranscriptTurn] = []
-    last_bot_text: str | None = None
+    watch = CodeWatch()  # a transcript has no slots: the bot's words say when a code is asked for
     for i, turn in enumerate(data.transcript):
-        expecting_code = turn.sender == "customer" and code_expected_after(last_bot_text)
+        expecting_code = turn.sender == "customer" and watch.expecting_code
         turns.append(
             TranscriptTurn(
                 seq=i,
@@ -80,7 +77,7 @@ def _redacted_turns(data: TicketCreate) -> list[TranscriptTurn]:
                 entities=redact_entities(turn.entities),
             )
         )
-        last_bot_text = turn.text if turn.sender == "bot" else None
+        watch.see_bot_text(turn.text if turn.sender == "bot" else None)
     return turns
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
+from common.conversation import shown_text
 from common.intents import CONVERSATIONAL_INTENTS
 from insights.tracker_events import TrackerEvent
 
@@ -186,16 +187,6 @@ def _intent(data: dict[str, Any]) -> tuple[str | None, float | None, list[tuple[
     return intent.get("name"), (float(confidence) if confidence is not None else None), ranking[:3]
 
 
-def customer_text(data: dict[str, Any]) -> tuple[str, bool]:
-    """What the customer sent, and whether it was a tap: a tapped button shows as its title (the
-    widget sends it as metadata), a bare "/intent" payload as itself."""
-    text = str(data.get("text") or "")
-    if not text.startswith("/"):
-        return text, False
-    title = (data.get("metadata") or {}).get("button_title")
-    return (title.strip() if isinstance(title, str) and title.strip() else text), True
-
-
 class _Fold:
     """The state of one session while its events are read in order."""
 
@@ -252,7 +243,7 @@ class _Fold:
         if intent in _CONTROL_INTENTS:
             return
         self._release()
-        text, tapped = customer_text(event.data)
+        text, tapped = shown_text(event.data)
         turn = Turn(event.id, event.time, "customer", text, intent, confidence, ranking, tapped=tapped)
         if self.c.started_at is None:
             self.c.started_at = event.time

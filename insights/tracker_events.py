@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, inspect, select
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, func, inspect, select
 from sqlalchemy.engine import Engine, make_url
 
 # Rasa's table, as SQLTrackerStore creates it (rasa/core/tracker_store.py, SQLEvent).
@@ -97,3 +97,20 @@ def read_events(
     query = query.order_by(EVENTS.c.sender_id, EVENTS.c.id)
     with engine.connect() as conn:
         return [event for row in conn.execute(query) if (event := _decode(row)) is not None]
+
+
+def latest_event_ids(engine: Engine, conversation_ids: Iterable[str]) -> dict[str, int]:
+    """The id of each conversation's newest stored event (conversations without any are left out):
+    one grouped query, so a poller can tell which of many conversations moved."""
+    wanted = list(conversation_ids)
+    if not wanted:
+        return {}
+    if not inspect(engine).has_table("events"):
+        raise StoreUnavailable(f"{engine.url.render_as_string(hide_password=True)} has no `events` table")
+    query = (
+        select(EVENTS.c.sender_id, func.max(EVENTS.c.id))
+        .where(EVENTS.c.sender_id.in_(wanted))
+        .group_by(EVENTS.c.sender_id)
+    )
+    with engine.connect() as conn:
+        return {str(sender): int(latest) for sender, latest in conn.execute(query)}

@@ -14,13 +14,11 @@ import yaml
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.actions.flow_content import UNKNOWN, FlowBook
+from common.conversation import ESCALATION_REASONS
 
 CUSTOMERS_DIR = Path(__file__).resolve().parents[2] / "tests/conversations"
 # Facts that are not diagnosis questions: what a customer types when the bot asks for them.
 ACCOUNT_FACTS = frozenset({"email", "license_key", "ticket_id", "plan", "device_name"})
-ESCALATION_REASONS = frozenset(
-    {"customer_asked", "customer_frustrated", "low_confidence", "no_kb_answer", "repeated_failure", "account_action"}
-)
 PLANS = frozenset({"free", "plus", "business"})
 
 

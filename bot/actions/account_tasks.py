@@ -14,10 +14,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from accounts import async_backend
 from accounts.backend import AccountError, PlanInfo
-from bot.actions.asking import confirm
+from bot.actions import handoff_client
+from bot.actions.asking import confirm, on_answer
 from bot.actions.dialogue import TALK_TO_PERSON, YES_NO
 from bot.actions.handoff import get_outbox, hand_over
-from bot.actions.http_client import shared_client
 from bot.actions.licensing import move_license
 from bot.actions.settings import get_settings
 from bot.actions.verification import FAILED, LIMITED, LOCKED, verified_here
@@ -91,12 +91,7 @@ async def ticket_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> l
         dispatcher.utter_message(text=f"Your request {ticket_id} became ticket {escalation.ticket_id}.")
         ticket_id = escalation.ticket_id
     try:
-        response = await shared_client().post(
-            f"{settings.handoff_api_url}/api/tickets/{ticket_id}/status-lookup",
-            json={"email": tracker.get_slot("verified_email")},
-            headers={"Authorization": f"Bearer {settings.handoff_bot_token}"},
-            timeout=settings.handoff_timeout_seconds,
-        )
+        response = await handoff_client.ticket_status(ticket_id, tracker.get_slot("verified_email"), settings)
     except httpx.HTTPError as exc:
         log.error("ticket lookup failed: %s", exc)
         dispatcher.utter_message(text="I can't reach our ticket system right now. Please try again in a few minutes.")
@@ -226,6 +221,7 @@ class ActionRunAccountTask(Action):
         return [SlotSet("resolved", False), *confirm("confirm_cancel", question, buttons)]
 
 
+@on_answer("confirm_plan_change")
 async def plan_change_answer(dispatcher: CollectingDispatcher, tracker: Tracker, yes: bool) -> list[dict[str, Any]]:
     """ "Shall I change your plan?" answered: only an explicit yes changes anything."""
     if not yes or not await verified_here(tracker):
@@ -236,6 +232,7 @@ async def plan_change_answer(dispatcher: CollectingDispatcher, tracker: Tracker,
     return [*task_ended(), SlotSet("plan", None)]
 
 
+@on_answer("choose_plan")
 async def plan_chosen(dispatcher: CollectingDispatcher, tracker: Tracker, yes: bool) -> list[dict[str, Any]]:
     """ "Which plan would you like?" answered (the plan slot holds it): ask to confirm the change."""
     if not yes or not await verified_here(tracker):
@@ -245,6 +242,7 @@ async def plan_chosen(dispatcher: CollectingDispatcher, tracker: Tracker, yes: b
     return ActionRunAccountTask.offer_plan_change(dispatcher, tracker, info)
 
 
+@on_answer("confirm_cancel")
 async def cancel_answer(dispatcher: CollectingDispatcher, tracker: Tracker, yes: bool) -> list[dict[str, Any]]:
     if not yes or not await verified_here(tracker):
         dispatcher.utter_message(text="OK, your subscription stays as it is. Nothing has changed.")

@@ -4,6 +4,7 @@ second time goes on without it (or offers a person) instead of asking a third ti
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -62,6 +63,24 @@ def unchanged(tracker: Tracker) -> dict[str, Any]:
     """The count set again as it is: a form's validation that must return some slot event (or Rasa
     takes the turn for "nothing extracted") and has nothing else to say."""
     return SlotSet(OPEN_QUESTION, tracker.get_slot(OPEN_QUESTION))
+
+
+# What a yes or no to confirm_form's question does, by `pending`: each capability registers its own
+# where it asks (`@on_answer("confirm_cancel")`), so confirm_form needs to know none of them.
+Answer = Callable[[CollectingDispatcher, Tracker, bool], Awaitable[list[dict[str, Any]]]]
+ANSWERS: dict[str, Answer] = {}
+
+
+def on_answer(pending: str) -> Callable[[Answer], Answer]:
+    """Register what the answer ("yes": True) to the question about `pending` does."""
+
+    def register(answer: Answer) -> Answer:
+        if ANSWERS.get(pending, answer) is not answer:
+            raise ValueError(f"a second answer handler for {pending!r}")
+        ANSWERS[pending] = answer
+        return answer
+
+    return register
 
 
 def confirm(pending: str, text: str, buttons: list[dict[str, str]], if_no: str | None = None) -> list[dict[str, Any]]:

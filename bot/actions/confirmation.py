@@ -16,6 +16,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.asking import (
+    ANSWERS,
     CONFIRMED,
     MAX_ASKS,
     QUESTION_SLOT,
@@ -176,25 +177,11 @@ class ActionConfirmed(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        # Imported here: these modules ask their questions through this form (a cycle at import time).
-        from bot.actions.account_tasks import cancel_answer, plan_change_answer, plan_chosen
-        from bot.actions.handoff import decline_person, person_now
-        from bot.actions.licensing import release_answer
-
         pending = tracker.get_slot("pending")
         yes = tracker.get_slot(CONFIRMED) == "yes"
-        answers = {
-            "confirm_plan_change": plan_change_answer,
-            "choose_plan": plan_chosen,
-            "confirm_cancel": cancel_answer,
-            "confirm_release": release_answer,
-            "offer_person": person_now if yes else decline_person,
-        }
-        handler = answers.get(pending or "")
+        # Registered by the capability that asked (bot/actions/asking.py on_answer).
+        answer = ANSWERS.get(pending or "")
         reset = [SlotSet(CONFIRMED, None), SlotSet(QUESTION_SLOT, None), SlotSet("pending", None)]
-        if handler is None:
+        if answer is None:
             return [*reset, SlotSet("resolved", False)]
-        events = (
-            await handler(dispatcher, tracker, yes) if pending != "offer_person" else await handler(dispatcher, tracker)
-        )
-        return [*reset, *events]
+        return [*reset, *await answer(dispatcher, tracker, yes)]

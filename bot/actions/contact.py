@@ -13,8 +13,7 @@ import httpx
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.http_client import shared_client
-from bot.actions.settings import get_settings
+from bot.actions.handoff_client import pass_on_contact
 from bot.actions.transcript import customer_email
 
 log = logging.getLogger(__name__)
@@ -29,14 +28,8 @@ def typed_email(tracker: Tracker) -> str | None:
 
 async def give_contact(conversation_id: str, email: str) -> list[str] | None:
     """The tickets that will be answered at `email`; None when the ticket service refused or is away."""
-    settings = get_settings()
     try:
-        response = await shared_client().post(
-            f"{settings.handoff_api_url}/api/conversations/{conversation_id}/contact",
-            json={"email": email},
-            headers={"Authorization": f"Bearer {settings.handoff_bot_token}"},
-            timeout=settings.handoff_timeout_seconds,
-        )
+        response = await pass_on_contact(conversation_id, email)
     except httpx.HTTPError as exc:
         log.warning("contact address not passed on (%s)", type(exc).__name__)
         return None

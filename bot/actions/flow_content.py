@@ -180,7 +180,8 @@ def load_flows(folder: Path = FLOWS_DIR) -> FlowBook:
 
 def flows_dir() -> Path:
     """The flows the bot runs: bot/flows/, or BOT_FLOWS_DIR (a copy, e.g. for a test stack)."""
-    return Path(os.environ.get("BOT_FLOWS_DIR") or FLOWS_DIR)
+    folder = Path(os.environ.get("BOT_FLOWS_DIR") or FLOWS_DIR)
+    return folder if folder.is_absolute() else FLOWS_DIR.parents[1] / folder  # from the project folder
 
 
 def _stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:

@@ -11,13 +11,14 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from accounts import async_backend
-from bot.actions.asking import QUESTION_SLOT
+from bot.actions.asking import QUESTION_SLOT, on_answer
 from bot.actions.dialogue import leave_csat_question
 from bot.actions.flow_content import flow_book
 from bot.actions.handoff_outbox import REFERENCE_PREFIX, HandoffOutbox, deliver, outbox_from_settings
 from bot.actions.limits import asked_again, flood_count
 from bot.actions.transcript import customer_email, transcript_from_tracker
 from bot.actions.widget_payloads import widget_payload
+from common.conversation import ESCALATION_REASONS
 from common.redaction import SECRET_SLOTS
 from common.ticket_limits import fit
 
@@ -27,14 +28,6 @@ REASON_BY_INTENT = {
     "request_human": "customer_asked",
     "complain": "customer_frustrated",
     "nlu_fallback": "low_confidence",
-}
-REASON_TEXT = {
-    "customer_asked": "Customer asked for a person",
-    "customer_frustrated": "Customer is frustrated",
-    "low_confidence": "The bot did not understand the customer",
-    "no_kb_answer": "No knowledge-base article answered the question",
-    "repeated_failure": "Troubleshooting did not solve the problem",
-    "account_action": "The account action needs a person",
 }
 
 
@@ -119,27 +112,29 @@ def build_ticket(
     summary = " ".join(
         part
         for part in (
-            f"{REASON_TEXT[reason]}.",
+            f"{ESCALATION_REASONS[reason]}.",
             f"Diagnosis: {found}." if found else "",
             note,
             f'Problem as stated: "{problem[:300]}"',
         )
         if part
     )
-    return fit({
-        "conversation_id": tracker.sender_id,
-        "reason": reason,
-        "queue": queue,
-        "summary": summary,
-        "customer_email": customer_email(tracker),
-        "transcript": transcript,
-        "slots": slots,
-        "steps_tried": steps_tried(
-            kb_feedback if kb_feedback is not None else tracker.get_slot("kb_feedback") or [],
-            ts_steps if ts_steps is not None else tracker.get_slot("ts_steps_tried") or [],
-        ),
-        "kb_articles": list(tracker.get_slot("kb_articles_shown") or []),
-    })
+    return fit(
+        {
+            "conversation_id": tracker.sender_id,
+            "reason": reason,
+            "queue": queue,
+            "summary": summary,
+            "customer_email": customer_email(tracker),
+            "transcript": transcript,
+            "slots": slots,
+            "steps_tried": steps_tried(
+                kb_feedback if kb_feedback is not None else tracker.get_slot("kb_feedback") or [],
+                ts_steps if ts_steps is not None else tracker.get_slot("ts_steps_tried") or [],
+            ),
+            "kb_articles": list(tracker.get_slot("kb_articles_shown") or []),
+        }
+    )
 
 
 async def hand_over(
@@ -266,3 +261,8 @@ async def decline_person(dispatcher: CollectingDispatcher, tracker: Tracker) -> 
     asked = tracker.get_slot(QUESTION_SLOT) or {}
     dispatcher.utter_message(text=asked.get("if_no") or "OK, no ticket then. Anything else I can help with?")
     return [SlotSet("handoff_reason", None), SlotSet("handoff_queue", None), SlotSet("resolved", False)]
+
+
+@on_answer("offer_person")
+async def person_answer(dispatcher: CollectingDispatcher, tracker: Tracker, yes: bool) -> list[dict[str, Any]]:
+    return await (person_now if yes else decline_person)(dispatcher, tracker)

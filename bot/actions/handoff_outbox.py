@@ -29,7 +29,7 @@ import httpx
 
 from accounts.mail import purge_outbox
 from accounts.settings import get_settings as account_settings
-from bot.actions.http_client import shared_client
+from bot.actions.handoff_client import file_ticket
 from bot.actions.settings import ActionSettings, get_settings
 from common.private_files import private_file
 from common.ticket_limits import last_resort
@@ -198,12 +198,7 @@ async def deliver(outbox: HandoffOutbox, escalation: Escalation, settings: Actio
     """One delivery attempt; the outbox row records the result either way."""
     settings = settings or get_settings()
     try:
-        response = await shared_client().post(
-            f"{settings.handoff_api_url}/api/tickets",
-            json=escalation.payload,
-            headers={"Authorization": f"Bearer {settings.handoff_bot_token}", "Idempotency-Key": escalation.key},
-            timeout=settings.handoff_timeout_seconds,
-        )
+        response = await file_ticket(escalation.payload, escalation.key, settings)
     except httpx.HTTPError as exc:
         outbox.failed(escalation.key, f"{type(exc).__name__}: {exc}")
         log.warning("handoff %s not delivered (%s); will retry", escalation.reference, type(exc).__name__)

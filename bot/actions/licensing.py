@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from accounts import async_backend
 from accounts.backend import LicenseError, is_valid_key_format, normalise_key
-from bot.actions.asking import confirm
+from bot.actions.asking import confirm, on_answer
 from bot.actions.detours import change_of_course, denied_and_said_instead
 from bot.actions.dialogue import (
     INTERRUPTIONS,
@@ -172,6 +172,7 @@ class ActionActivateLicense(Action):
         ]
 
 
+@on_answer("confirm_release")
 async def release_answer(dispatcher: CollectingDispatcher, tracker: Tracker, yes: bool) -> list[dict[str, Any]]:
     """ "Shall I move the seat?" answered: yes needs the key owner's verification first (verify_form,
     then action_run_account_task moves it); no leaves the seats as they are."""

@@ -145,7 +145,7 @@ async def live_feed(
     if last_id and last_id.isdigit():
         after = int(last_id)
     insights = request.app.state.insights
-    if await run_in_threadpool(takeover.refreshed, db, insights, ticket_id) is None:
+    if await run_in_threadpool(takeover.current, db, insights, ticket_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no ticket {ticket_id}")
 
     async def events() -> AsyncIterator[str]:
@@ -154,7 +154,7 @@ async def live_feed(
         ends = loop.time() + LIVE_STREAM_SECONDS
         yield f"retry: {int(LIVE_POLL_SECONDS * 1000)}\n\n"
         while loop.time() < ends and not await request.is_disconnected():
-            ticket = await run_in_threadpool(takeover.refreshed, db, insights, ticket_id)
+            ticket = await run_in_threadpool(takeover.current, db, insights, ticket_id)
             if ticket is None:
                 return
             for turn in ticket.turns:

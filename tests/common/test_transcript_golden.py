@@ -20,7 +20,7 @@ from typing import Any
 from rasa_sdk import Tracker
 
 from bot.actions.transcript import transcript_from_tracker
-from handoff_api.live_transcript import _turn
+from handoff_api.live_transcript import stored_turns
 from handoff_api.schemas import TicketCreate
 from handoff_api.ticket_store import _redacted_turns
 from insights.conversations import fold
@@ -45,7 +45,7 @@ def readings() -> dict[str, Any]:
     tracker_events = [
         TrackerEvent(i, "recorded", e["event"], float(e.get("timestamp") or 0), e) for i, e in enumerate(EVENTS)
     ]
-    live = [t for t in (_turn(e) for e in tracker_events) if t is not None]
+    live = stored_turns(tracker_events)
     (conversation,) = fold(tracker_events, low_confidence=0.2)
 
     def row(t: Any, *fields: str) -> dict[str, Any]:
@@ -70,6 +70,6 @@ def test_every_reader_shows_the_recorded_conversation_as_before() -> None:
 
 def test_the_code_and_the_password_are_masked_in_the_ticket() -> None:
     read = readings()
-    shown = json.dumps([read["action_server_ticket_transcript"], read["ticket_as_stored"]])
+    shown = json.dumps([read["action_server_ticket_transcript"], read["ticket_as_stored"], read["live_transcript"]])
     assert CODE not in shown and "hunter2" not in shown
     assert "[one-time code]" in shown and "[password]" in shown
