@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.stack import ROOT, free_port, stop_process
+from harness.stack import ROOT, free_port, stop_process
 
 RESULTS = ROOT / "bench/results"
 PG_SERVER = os.environ.get("TIER0_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")

@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.stack import ROOT, built_test_index, running_stack
+from harness.stack import ROOT, built_test_index, running_stack
 
 RESULTS = ROOT / "bench/results/kb_first_messages.json"
 EVAL = ROOT / "kb/eval"
@@ -67,7 +67,7 @@ def cited_article(replies: list[dict]) -> tuple[str | None, bool]:
 ABSTAINED = "don't have a help article"
 
 
-def ask(stack, text: str) -> tuple[str | None, bool, str, float]:  # noqa: ANN001 - a tests.stack.Stack
+def ask(stack, text: str) -> tuple[str | None, bool, str, float]:  # noqa: ANN001 - a harness.stack.Stack
     started = time.perf_counter()
     replies = stack.say(f"kbq-{uuid.uuid4().hex[:10]}", text, timeout=60)
     said = " ".join(m.get("text") or "" for m in replies)

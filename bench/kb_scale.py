@@ -20,12 +20,12 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from harness.stack import built_test_index
 from kb_index.embedding import make_embedder
 from kb_index.evaluate import read_questions
 from kb_index.search import KBSearcher
 from kb_index.settings import KBSettings
 from kb_index.store import current_build, read_build, write_build
-from tests.stack import built_test_index
 
 ROOT = Path(__file__).resolve().parents[1]
 

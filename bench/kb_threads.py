@@ -30,11 +30,11 @@ def measure() -> list[dict]:
     import faiss
 
     from bench.kb_scale import write_synthetic_build
+    from harness.stack import built_test_index
     from kb_index.evaluate import read_questions
     from kb_index.search import KBSearcher
     from kb_index.settings import KBSettings
     from kb_index.store import current_build, read_build
-    from tests.stack import built_test_index
 
     faiss.omp_set_num_threads(1)
     base = read_build(current_build(built_test_index()))

@@ -26,8 +26,8 @@ import httpx
 
 from bench.nlu.heldout import read_examples
 from bench.process_stats import cpu_seconds, rss_mb
+from harness.stack import APP_PY, ROOT, built_test_index, running_stack, wait_ready
 from kb_index.evaluate import read_questions
-from tests.stack import APP_PY, ROOT, built_test_index, running_stack, wait_ready
 
 RESULTS = ROOT / "bench/results"
 SMALL_TALK = {"greet", "goodbye", "affirm", "deny", "thank", "bot_challenge"}

@@ -30,9 +30,9 @@ import yaml
 
 from bench.latency import UNLIMITED, Messages, percentile
 from bench.process_stats import cpu_seconds
+from harness.scaled_stack import running_scaled_stack
+from harness.stack import ROOT, built_test_index, running_stack, trained_test_model
 from insights.charts import bar_chart
-from tests.scaled_stack import running_scaled_stack
-from tests.stack import ROOT, built_test_index, running_stack, trained_test_model
 
 RESULTS = ROOT / "bench/results"
 SCRIPTS = ROOT / "bench/data/load_conversations.yml"
@@ -159,7 +159,7 @@ def main() -> int:
     result = {
         "benchmark": "load",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "model": "the test model (tests/stack.py trained_test_model)",
+        "model": "the test model (harness/stack.py trained_test_model)",
         "conversations_per_run": args.conversations,
         "cap_s": args.cap,
         "rows": rows,

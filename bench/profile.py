@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 
 from bench.latency import UNLIMITED, Messages, send
-from tests.stack import APP_PY, ROOT, built_test_index, running_stack
+from harness.stack import APP_PY, ROOT, built_test_index, running_stack
 
 RESULTS = ROOT / "bench/results"
 PY_SPY = APP_PY.parent / "py-spy"

@@ -16,7 +16,7 @@ import statistics
 import time
 
 from common import redaction
-from tests.stack import ROOT
+from harness.stack import ROOT
 
 RESULTS = ROOT / "bench/results"
 CLINC = ROOT.parent / "shared/datasets/clinc150/data_full.json"

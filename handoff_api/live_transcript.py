@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from common.conversation import CodeWatch, turn_of
 from handoff_api.db import Database
 from handoff_api.models import Ticket, TranscriptTurn
-from insights.service import Insights
-from insights.tracker_events import StoreUnavailable, TrackerEvent
+from insights.tracker_events import EventReader, StoreUnavailable, TrackerEvent
 
 log = logging.getLogger(__name__)
 
@@ -43,18 +42,18 @@ def _turn(event: TrackerEvent, watch: CodeWatch | None = None) -> TranscriptTurn
     )
 
 
-def _new_events(insights: Insights, ticket: Ticket) -> list[TrackerEvent]:
+def _new_events(reader: EventReader, ticket: Ticket) -> list[TrackerEvent]:
     if ticket.synced_event_id is None:
-        return insights.conversation_events(ticket.conversation_id, start=ticket.created_at)
-    return insights.conversation_events(ticket.conversation_id, after_id=ticket.synced_event_id)
+        return reader.conversation_events(ticket.conversation_id, start=ticket.created_at)
+    return reader.conversation_events(ticket.conversation_id, after_id=ticket.synced_event_id)
 
 
-def with_unsynced_turns(insights: Insights, ticket: Ticket) -> Ticket:
+def with_unsynced_turns(reader: EventReader, ticket: Ticket) -> Ticket:
     """The ticket as it reads now: its stored turns and, after them, those its conversation gained
     since the last copy, shown but not stored. `ticket` must be detached from its session (the
     extra turns are never written)."""
     try:
-        events = _new_events(insights, ticket)
+        events = _new_events(reader, ticket)
     except StoreUnavailable:
         return ticket
     seq = max((t.seq for t in ticket.turns), default=-1)
@@ -65,13 +64,13 @@ def with_unsynced_turns(insights: Insights, ticket: Ticket) -> Ticket:
     return ticket
 
 
-def sync_turns(session: Session, insights: Insights, ticket: Ticket) -> int:
+def sync_turns(session: Session, reader: EventReader, ticket: Ticket) -> int:
     """Copy the conversation's turns stored since the last copy (since the ticket was made, the
     first time) into `ticket`, in the session's transaction; how many. The caller holds the
     ticket's row (a write session), so two copies at once cannot add a turn twice. No tracker
     store yet (nobody has chatted since it was set up): nothing to copy."""
     try:
-        events = _new_events(insights, ticket)
+        events = _new_events(reader, ticket)
     except StoreUnavailable:
         return 0
     if not events:
@@ -103,7 +102,7 @@ def stored_turns(events: list[TrackerEvent]) -> list[TranscriptTurn]:
 OPEN_STATUSES = ("new", "open", "pending_customer", "resolved")
 
 
-def sync_open_tickets(db: Database, insights: Insights) -> int:
+def sync_open_tickets(db: Database, reader: EventReader) -> int:
     """Copy the new turns of every open ticket whose conversation moved since its last copy; how
     many turns. One grouped query finds them; each is copied under its row lock."""
     with db.read_session() as session:
@@ -113,7 +112,7 @@ def sync_open_tickets(db: Database, insights: Insights) -> int:
     if not rows:
         return 0
     try:
-        latest = insights.latest_event_ids(sorted({r.conversation_id for r in rows}))
+        latest = reader.latest_event_ids(sorted({r.conversation_id for r in rows}))
     except StoreUnavailable:
         return 0
     moved = [r.id for r in rows if r.conversation_id in latest and (r.synced_event_id or 0) < latest[r.conversation_id]]
@@ -124,16 +123,16 @@ def sync_open_tickets(db: Database, insights: Insights) -> int:
                 select(Ticket).where(Ticket.id == ticket_id).with_for_update().options(selectinload(Ticket.turns))
             ).one_or_none()
             if ticket is not None:
-                added += sync_turns(session, insights, ticket)
+                added += sync_turns(session, reader, ticket)
                 session.commit()
     return added
 
 
-async def keep_in_sync(db: Database, insights: Insights, every: float) -> None:
+async def keep_in_sync(db: Database, reader: EventReader, every: float) -> None:
     """Copy new turns into open tickets until cancelled (a task of the handoff service)."""
     while True:
         try:
-            await asyncio.to_thread(sync_open_tickets, db, insights)
+            await asyncio.to_thread(sync_open_tickets, db, reader)
         except Exception:  # a bad moment of the database must not end the copying for good
             log.exception("live transcript sync")
         await asyncio.sleep(every)

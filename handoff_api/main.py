@@ -48,6 +48,7 @@ from handoff_api.settings import Settings, get_settings
 from handoff_api.unicode_check import UnicodeCheckMiddleware
 from handoff_api.webhooks import WebhookWorker
 from insights.service import Insights
+from insights.tracker_events import EventReader
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         await asyncio.to_thread(upgrade_to_head, db.engine)
         await asyncio.to_thread(redaction.warm_up)
-        tasks = [asyncio.create_task(keep_in_sync(db, app.state.insights, settings.live_sync_seconds))]
+        tasks = [asyncio.create_task(keep_in_sync(db, app.state.event_reader, settings.live_sync_seconds))]
         if settings.webhook_url:
             tasks.append(asyncio.create_task(worker.run()))
         try:
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                     await task
             db.engine.dispose()
             app.state.insights.close()
+            app.state.event_reader.close()
 
     app = FastAPI(
         title="Tier0 handoff API",
@@ -144,7 +146,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.login_throttle = LoginThrottle.from_settings(settings)
     app.state.webhook_worker = worker
     # The review inbox and analytics pages (insights/): tracker store read-only, embedder on first use.
-    app.state.insights = Insights(settings)
+    app.state.insights = Insights(settings.insights_settings())
+    # The tickets' live transcripts read the tracker store through this alone.
+    app.state.event_reader = EventReader(settings.tracker_db_url)
     # Agent replies to customers who left go as the account mail does (SMTP or the outbox folder).
     app.state.mailer = Mailer(AccountSettings())
     templates = Jinja2Templates(directory=HERE / "templates")

@@ -12,22 +12,30 @@ from pydantic import Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from common import ticket_limits
-from insights.settings import InsightsSettings, empty_is_none
+from insights.settings import BusinessTime, InsightsSettings, empty_is_none
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 
-class Settings(InsightsSettings):
-    """The handoff service's settings. It serves the review inbox and analytics pages too, so it
-    has every InsightsSettings field (tracker store, NLU data, KB folders, the insights figures),
-    read from the same environment as the `python -m insights` CLI."""
+class Settings(BusinessTime):
+    """The handoff service's settings. It serves the review inbox and analytics pages too: their
+    settings are a part of these (`insights`, read from the same environment as the
+    `python -m insights` CLI), given this service's databases, time zone and KB folders."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     # --- storage ---
     # SQLite file by default; e.g. postgresql+psycopg://user@127.0.0.1:5432/test for PostgreSQL.
     database_url: str = "sqlite:///var/handoff.db"
+    # Rasa's SQL tracker store (the same URL as endpoints.yml), read only: a ticket's live transcript.
+    tracker_db_url: str = "sqlite:///var/rasa_tracker.db"
+    # KB article drafts from tickets (kb_index/drafts.py), never into the articles; the articles
+    # themselves (the help pages).
+    kb_drafts_dir: Path = Path("kb/drafts")
+    kb_source_dir: Path = Path("kb/articles")
+    # The review inbox's and analytics' own settings; None: read from the environment.
+    insights: InsightsSettings | None = None
 
     # --- credentials ---
     # Shared secret the bot's action server sends as "Authorization: Bearer <token>". No default:
@@ -65,7 +73,7 @@ class Settings(InsightsSettings):
     max_turns: int = ticket_limits.MAX_TURNS
 
     # --- business hours: when a person picks a ticket up (docs/nimbus-facts.md, "Support") ---
-    # (their time zone, business_timezone, is InsightsSettings': analytics count days in it too)
+    # (in business_timezone)
     # Weekdays the human agents work, comma-separated (mon..sun).
     business_days: Annotated[tuple[str, ...], NoDecode] = ("mon", "tue", "wed", "thu", "fri")
     business_open: dt.time = dt.time(8, 0)
@@ -123,8 +131,13 @@ class Settings(InsightsSettings):
     # The built chat widget (tier0-widget.js, bundled by `make setup` from web/widget/src), served
     # under /widget/. A relative path is taken from the project folder, not the working directory.
     widget_dir: Path = Path("web/dist")
-    # kb_source_dir and kb_drafts_dir (drafts from resolved tickets land there, never among the
-    # articles), and every setting of the review inbox and analytics, come from InsightsSettings.
+
+    def insights_settings(self) -> InsightsSettings:
+        """The staff pages' insights settings, reading the databases, time zone and KB folders this
+        service uses (the rest from `insights`, else the environment)."""
+        base = self.insights or InsightsSettings()
+        shared = ("database_url", "tracker_db_url", "business_timezone", "kb_drafts_dir", "kb_source_dir")
+        return base.model_copy(update={name: getattr(self, name) for name in shared})
 
     @field_validator("business_days", mode="before")
     @classmethod

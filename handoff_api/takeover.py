@@ -23,7 +23,7 @@ from handoff_api.live_transcript import sync_turns, with_unsynced_turns
 from handoff_api.models import StaffUser, Ticket, utcnow
 from handoff_api.settings import Settings
 from handoff_api.ticket_store import TICKET_ID, get_ticket, ticket_payload
-from insights.service import Insights
+from insights.tracker_events import EventReader
 
 # The bot stops answering an agent's chat, and a closed ticket's chat is over.
 JOINABLE = ("new", "open", "pending_customer", "resolved")
@@ -92,7 +92,9 @@ def _announce(session: Session, settings: Settings, ticket: Ticket, actor: str, 
     webhooks.enqueue(session, settings, "ticket.updated", ticket.id, payload)
 
 
-def join(db: Database, settings: Settings, insights: Insights, ticket_id: str, agent: StaffUser, force: bool) -> Ticket:
+def join(
+    db: Database, settings: Settings, reader: EventReader, ticket_id: str, agent: StaffUser, force: bool
+) -> Ticket:
     """`agent` holds the chat and the bot is paused; the customer reads that they joined."""
     with db.write_session() as session:
         ticket = _locked(session, ticket_id)
@@ -115,7 +117,7 @@ def join(db: Database, settings: Settings, insights: Insights, ticket_id: str, a
         _change(ticket, agent.email, "assignee", agent.email, changed)
         _change(ticket, agent.email, "status", "open", changed)
         ticket.updated_at = utcnow()
-        sync_turns(session, insights, ticket)
+        sync_turns(session, reader, ticket)
         _announce(session, settings, ticket, agent.email, changed)
         session.commit()
         return ticket
@@ -128,7 +130,7 @@ class Said:
 
 
 def say(
-    db: Database, settings: Settings, insights: Insights, mailer: Mailer, ticket_id: str, agent: StaffUser, text: str
+    db: Database, settings: Settings, reader: EventReader, mailer: Mailer, ticket_id: str, agent: StaffUser, text: str
 ) -> Said:
     """The agent's message, sent to the customer and kept in the conversation and on the ticket;
     mailed as well when the customer has left (handoff_api/customer_contact.py)."""
@@ -140,7 +142,7 @@ def say(
         rasa_conversation.append_events(settings, ticket.conversation_id, [event])
         ticket.updated_at = utcnow()
         ticket.first_agent_reply_at = ticket.first_agent_reply_at or ticket.updated_at
-        sync_turns(session, insights, ticket)
+        sync_turns(session, reader, ticket)
         session.commit()
     # After the commit: a slow mail server never holds the ticket's lock.
     mailed_to = customer_contact.mail_reply(settings, mailer, ticket, agent.name, text)
@@ -154,7 +156,7 @@ def say(
 
 
 def release(
-    db: Database, settings: Settings, insights: Insights, ticket_id: str, agent: StaffUser, resolve: bool
+    db: Database, settings: Settings, reader: EventReader, ticket_id: str, agent: StaffUser, resolve: bool
 ) -> Ticket:
     """The bot answers again; the customer is told so (or, closing, that the chat has ended and
     the ticket is resolved)."""
@@ -183,7 +185,7 @@ def release(
         if resolve:
             _change(ticket, agent.email, "status", "resolved", changed)
         ticket.updated_at = utcnow()
-        sync_turns(session, insights, ticket)
+        sync_turns(session, reader, ticket)
         _announce(session, settings, ticket, agent.email, changed)
         session.commit()
         return ticket
@@ -213,7 +215,7 @@ def customer_typing(db: Database, conversation_id: str) -> int:
         return len(held)
 
 
-def current(db: Database, insights: Insights, ticket_id: str) -> Ticket | None:
+def current(db: Database, reader: EventReader, ticket_id: str) -> Ticket | None:
     """The ticket as it reads now, with the turns its conversation gained since the last copy;
     a read: nothing is written (the copy is made when an agent acts or the conversation moves)."""
     with db.read_session() as session:
@@ -221,7 +223,7 @@ def current(db: Database, insights: Insights, ticket_id: str) -> Ticket | None:
         if ticket is None:
             return None
         session.expunge(ticket)  # detached: the turns shown but not copied yet are never flushed
-    return with_unsynced_turns(insights, ticket)
+    return with_unsynced_turns(reader, ticket)
 
 
 def _not_holder(ticket: Ticket) -> str:

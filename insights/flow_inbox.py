@@ -15,28 +15,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from insights.conversations import Conversation, FlowMiss
-from insights.inbox import Message, Occurrence, TextVectors, UnknownGroup, cluster, normalise
+from insights.inbox import Message, MessageGroup, Occurrence, TextVectors, UnknownGroup, cluster, normalise
 
 
 @dataclass
-class AnswerGroup:
-    id: str
-    question: str
-    messages: list[Message]
+class AnswerGroup(MessageGroup):
+    question: str = ""
     next: Counter[str] = field(default_factory=Counter)  # what the customers did next
     then: Counter[str] = field(default_factory=Counter)  # the option title they got through with
-
-    @property
-    def count(self) -> int:
-        return sum(m.count for m in self.messages)
-
-    @property
-    def label(self) -> str:
-        return self.messages[0].text
-
-    @property
-    def examples(self) -> list[str]:
-        return [m.text for m in self.messages]
 
     @property
     def hint(self) -> str | None:
@@ -137,7 +123,7 @@ def build_flow_inbox(
         groups = []
         for members in cluster(list(messages.values()), vectors, similarity):
             members.sort(key=lambda m: (-m.count, -m.last_seen.timestamp(), m.key))
-            group = AnswerGroup(_group_id(question, members), question, members)
+            group = AnswerGroup(_group_id(question, members), members, question)
             for m in members:
                 for miss in outcomes[m.key]:
                     group.next[miss.next] += 1
@@ -146,7 +132,7 @@ def build_flow_inbox(
             groups.append(group)
         if not groups:
             continue
-        groups.sort(key=lambda g: (-g.count, -max(m.last_seen for m in g.messages).timestamp(), g.id))
+        groups.sort(key=lambda g: (-g.count, -g.last_seen.timestamp(), g.id))
         latest = max(misses, key=lambda m: m.time)
         sections.append(
             QuestionSection(question, latest.asked, latest.options, sorted({m.flow for m in misses if m.flow}), groups)

@@ -90,7 +90,10 @@ class Message:
 
 
 @dataclass
-class Group:
+class MessageGroup:
+    """Similar messages, most frequent first: a group of the inbox (here, and per flow question in
+    insights/flow_inbox.py)."""
+
     id: str
     messages: list[Message]
 
@@ -109,6 +112,11 @@ class Group:
     @property
     def last_seen(self) -> dt.datetime:
         return max(m.last_seen for m in self.messages)
+
+
+@dataclass
+class Group(MessageGroup):
+    """A group of messages the NLU or the KB did not handle, with why."""
 
     @property
     def reasons(self) -> Counter[str]:

@@ -21,7 +21,7 @@ from insights.metrics import Analytics, UnansweredGroup, compute
 from insights.nlu_export import ExportResult, assign, check_intent, domain_intents
 from insights.period import Period
 from insights.settings import InsightsSettings
-from insights.tracker_events import TrackerEvent, latest_event_ids, read_events, read_only_engine
+from insights.tracker_events import read_events, read_only_engine
 from kb_index.embedding import Embedder, make_embedder
 
 # A session that began shortly before the period is read whole; sessions end after an hour of
@@ -75,16 +75,6 @@ class Insights:
         if any(c.handoffs for c in conversations):
             attach_handoff_reasons(conversations, self._engine(self.settings.database_url))
         return conversations
-
-    def conversation_events(
-        self, conversation_id: str, start: dt.datetime | None = None, after_id: int | None = None
-    ) -> list[TrackerEvent]:
-        """One conversation's raw events from `start`, or stored after the event `after_id`."""
-        return read_events(self._engine(self.settings.tracker_db_url), start, None, [conversation_id], after_id)
-
-    def latest_event_ids(self, conversation_ids: list[str]) -> dict[str, int]:
-        """The newest stored event's id of each of these conversations (those with any)."""
-        return latest_event_ids(self._engine(self.settings.tracker_db_url), conversation_ids)
 
     def customer(self, conversation_id: str) -> list[Conversation]:
         """Every conversation (Rasa session) of one chat, oldest first."""

@@ -1,7 +1,8 @@
 """Settings of the review inbox and the analytics (environment and `.env`, documented in .env.example).
 
-The handoff service builds these from its own settings (handoff_api/settings.py) so that its staff
-pages and this package's CLI read the same databases and folders.
+The handoff service holds one of these for its staff pages (handoff_api/settings.py `insights`),
+given the databases, time zone and KB folders it uses itself, so that its pages and this package's
+CLI read the same ones.
 """
 
 from __future__ import annotations
@@ -32,7 +33,32 @@ def empty_is_none(value: object) -> object:
     return None if isinstance(value, str) and not value.strip() else value
 
 
-class InsightsSettings(BaseSettings):
+def known_zone(value: str) -> str:
+    """An IANA time zone name, or a clear error."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
+
+
+class BusinessTime(BaseSettings):
+    """Days begin at midnight here: a support lead's "Monday" is a local day (the analytics, the
+    staff pages' times, business hours). Shared by the insights' and the handoff service's settings."""
+
+    business_timezone: str = "Europe/Berlin"
+
+    @field_validator("business_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return known_zone(value)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.business_timezone)
+
+
+class InsightsSettings(BusinessTime):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     # Rasa's SQL tracker store (the same URL as endpoints.yml) and the handoff tickets.
@@ -61,8 +87,6 @@ class InsightsSettings(BaseSettings):
     kb_embedding_model: str = "minilm-int8-onnx"
     # Where the staff pages are: the CLI prints links to the conversations there.
     handoff_api_url: str = "http://127.0.0.1:8000"
-    # Days begin at midnight here (a support lead's "Monday" is a local day).
-    business_timezone: str = "Europe/Berlin"
 
     @field_validator("insights_low_confidence", mode="before")
     @classmethod
@@ -73,19 +97,6 @@ class InsightsSettings(BaseSettings):
     @classmethod
     def _from_project(cls, value: Path) -> Path:
         return value if value.is_absolute() else PROJECT_DIR / value
-
-    @field_validator("business_timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.business_timezone)
 
     @cached_property
     def low_confidence(self) -> float:

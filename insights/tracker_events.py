@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,3 +115,37 @@ def latest_event_ids(engine: Engine, conversation_ids: Iterable[str]) -> dict[st
     )
     with engine.connect() as conn:
         return {str(sender): int(latest) for sender, latest in conn.execute(query)}
+
+
+class EventReader:
+    """One tracker store, read only: a conversation's events, and which conversations moved. The
+    handoff service's window on conversations (the live transcript of its tickets) needs no more of
+    the insights than this. The engine is made on first use: a store nobody has written to yet is
+    an error then, and fine later."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> Engine:
+        with self._lock:
+            if self._engine is None:
+                self._engine = read_only_engine(self.url)
+            return self._engine
+
+    def conversation_events(
+        self, conversation_id: str, start: dt.datetime | None = None, after_id: int | None = None
+    ) -> list[TrackerEvent]:
+        """One conversation's events from `start`, or stored after the event `after_id`."""
+        return read_events(self.engine, start, None, [conversation_id], after_id)
+
+    def latest_event_ids(self, conversation_ids: Iterable[str]) -> dict[str, int]:
+        return latest_event_ids(self.engine, conversation_ids)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None

@@ -20,7 +20,7 @@ def embedder():
 
 @pytest.fixture(scope="session")
 def stack():
-    from tests.stack import built_test_index, running_stack, trained_test_model
+    from harness.stack import built_test_index, running_stack, trained_test_model
 
     model = trained_test_model()
     index = built_test_index()

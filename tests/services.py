@@ -8,14 +8,13 @@ from typing import NoReturn
 
 import pytest
 
+from harness.servers import PG_SERVER, RABBITMQ_SERVER, REDIS_SERVER
+
 
 def service_unreachable(reason: str) -> NoReturn:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{reason} (CI=true: every service must be reachable)", pytrace=False)
     pytest.skip(reason)
-
-
-PG_SERVER = os.environ.get("TIER0_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def postgresql_unreachable() -> str | None:
@@ -38,9 +37,6 @@ def require_postgresql() -> str:
     return PG_SERVER
 
 
-REDIS_SERVER = os.environ.get("TIER0_TEST_REDIS", "redis://127.0.0.1:6379/15")
-
-
 def require_redis() -> str:
     """REDIS_SERVER, or the test skips (fails in CI) with the reason."""
     import redis
@@ -50,9 +46,6 @@ def require_redis() -> str:
     except Exception as exc:  # any reason: skip with it
         service_unreachable(f"Redis at {REDIS_SERVER} is unreachable: {exc}")
     return REDIS_SERVER
-
-
-RABBITMQ_SERVER = os.environ.get("TIER0_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672/%2F")
 
 
 def require_rabbitmq() -> str:

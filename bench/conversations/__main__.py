@@ -19,9 +19,9 @@ from bench.conversations.customers import CUSTOMERS_DIR, check_customers, load_c
 from bench.conversations.report import summarise, table
 from bench.conversations.runner import Runner, World
 from bot.actions.flow_content import load_flows
+from harness.scaled_stack import running_scaled_stack
+from harness.stack import ROOT, built_test_index, running_stack
 from kb_index.loading import load_articles
-from tests.scaled_stack import running_scaled_stack
-from tests.stack import ROOT, built_test_index, running_stack
 
 RESULTS = ROOT / "bench/results/conversations.json"
 
@@ -37,7 +37,7 @@ def sample(customers: list, n: int) -> list:
 def evaluate(customers: list, modes: list[str], model: Path, verbose: bool = False, scaled: bool = False) -> dict:
     results: dict[str, dict] = {}
     outcomes: dict[str, list] = {}
-    # The scaled setup runs the test model (tests/scaled_stack.py); compare it with --model of that.
+    # The scaled setup runs the test model (harness/scaled_stack.py); compare it with --model of that.
     stack_cm = running_scaled_stack(2, 2) if scaled else running_stack(model, built_test_index())
     with stack_cm as stack:
         world = World(

@@ -55,6 +55,8 @@ NEW_CODE = re.compile(
 def asks_for_a_new_code(text: str) -> bool:
     said = " ".join(text.lower().replace("’", "'").split())
     return said == RESEND.lower() or bool(NEW_CODE.search(said))
+
+
 # Markers the extractors put in a slot so that its validator can answer; never a real value.
 NOT_AN_EMAIL, NOT_A_CODE, NOT_A_TICKET = "[not an email]", "[not a code]", "[not a ticket id]"
 VERIFIED, FAILED = "[verified]", "[failed]"

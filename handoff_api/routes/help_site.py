@@ -37,7 +37,7 @@ def _reopened(request: Request, settings: Settings, db: Database, token: str) ->
     if ticket_id is None:
         return None
     # The turns written since the last look are copied in first: the agent's latest reply is there.
-    ticket = takeover.current(db, request.app.state.insights, ticket_id)
+    ticket = takeover.current(db, request.app.state.event_reader, ticket_id)
     return reopen_links.widget_history(ticket) if ticket is not None else None
 
 

@@ -182,7 +182,7 @@ def queue_page(
 def ticket_page(ticket_id: str, request: Request, session: SessionDep, db: DbDep) -> Response:
     user = staff_or_login(request, session)
     # With the turns the conversation gained since the ticket was made (a live takeover, a hand-back).
-    ticket = takeover.current(db, request.app.state.insights, ticket_id)
+    ticket = takeover.current(db, request.app.state.event_reader, ticket_id)
     if ticket is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no ticket {ticket_id}")
     staff = session.scalars(select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.name)).all()

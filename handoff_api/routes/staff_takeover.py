@@ -62,8 +62,8 @@ def takeover_form(
 ) -> Response:
     user = staff_or_login(request, session)
     check_csrf(request, csrf_token_)
-    insights = request.app.state.insights
-    call = lambda: takeover.join(db, settings, insights, ticket_id, user, bool(force))  # noqa: E731
+    reader = request.app.state.event_reader
+    call = lambda: takeover.join(db, settings, reader, ticket_id, user, bool(force))  # noqa: E731
     return _do(request, ticket_id, call, "You joined the chat: the bot is paused until you hand it back.")
 
 
@@ -83,9 +83,9 @@ def message_form(
         body = AgentMessage(text=text.strip())
     except ValidationError as exc:
         raise HTTPException(422, "a message needs 1 to 5000 characters") from exc
-    insights = request.app.state.insights
+    reader = request.app.state.event_reader
     mailer = request.app.state.mailer
-    call = lambda: takeover.say(db, settings, insights, mailer, ticket_id, user, body.text)  # noqa: E731
+    call = lambda: takeover.say(db, settings, reader, mailer, ticket_id, user, body.text)  # noqa: E731
     return _do(request, ticket_id, call, sent_words)
 
 
@@ -107,8 +107,8 @@ def release_form(
 ) -> Response:
     user = staff_or_login(request, session)
     check_csrf(request, csrf_token_)
-    insights = request.app.state.insights
-    call = lambda: takeover.release(db, settings, insights, ticket_id, user, bool(resolve))  # noqa: E731
+    reader = request.app.state.event_reader
+    call = lambda: takeover.release(db, settings, reader, ticket_id, user, bool(resolve))  # noqa: E731
     done = "Chat closed and ticket resolved." if resolve else "Handed back to the assistant."
     return _do(request, ticket_id, call, done)
 
@@ -144,8 +144,8 @@ async def live_feed(
     last_id = request.headers.get("last-event-id")
     if last_id and last_id.isdigit():
         after = int(last_id)
-    insights = request.app.state.insights
-    if await run_in_threadpool(takeover.current, db, insights, ticket_id) is None:
+    reader = request.app.state.event_reader
+    if await run_in_threadpool(takeover.current, db, reader, ticket_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no ticket {ticket_id}")
 
     async def events() -> AsyncIterator[str]:
@@ -154,7 +154,7 @@ async def live_feed(
         ends = loop.time() + LIVE_STREAM_SECONDS
         yield f"retry: {int(LIVE_POLL_SECONDS * 1000)}\n\n"
         while loop.time() < ends and not await request.is_disconnected():
-            ticket = await run_in_threadpool(takeover.current, db, insights, ticket_id)
+            ticket = await run_in_threadpool(takeover.current, db, reader, ticket_id)
             if ticket is None:
                 return
             for turn in ticket.turns:

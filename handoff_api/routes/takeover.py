@@ -48,8 +48,8 @@ def post_takeover(
     """Join the chat: the bot stops answering it and the customer reads "<name> from <team> has
     joined". Held by another agent: 409, unless `{"force": true}`."""
     force = bool(body and body.force)
-    insights = request.app.state.insights
-    ticket = _run(lambda: takeover.join(db, settings, insights, ticket_id, _agent(who), force), ticket_id)
+    reader = request.app.state.event_reader
+    ticket = _run(lambda: takeover.join(db, settings, reader, ticket_id, _agent(who), force), ticket_id)
     request.app.state.webhook_wake()
     return ticket
 
@@ -65,7 +65,7 @@ def post_message(
     agent = _agent(who)
     text = body.text.strip()
     state = request.app.state
-    said = _run(lambda: takeover.say(db, settings, state.insights, state.mailer, ticket_id, agent, text), ticket_id)
+    said = _run(lambda: takeover.say(db, settings, state.event_reader, state.mailer, ticket_id, agent, text), ticket_id)
     return AgentMessageOut(
         ticket_id=said.ticket.id,
         conversation_id=said.ticket.conversation_id,
@@ -88,8 +88,8 @@ def post_release(
     """Hand the chat back to the bot, which answers the customer's next message; with
     `{"resolve": true}` the chat is closed politely and the ticket resolved."""
     resolve = bool(body and body.resolve)
-    insights = request.app.state.insights
-    ticket = _run(lambda: takeover.release(db, settings, insights, ticket_id, _agent(who), resolve), ticket_id)
+    reader = request.app.state.event_reader
+    ticket = _run(lambda: takeover.release(db, settings, reader, ticket_id, _agent(who), resolve), ticket_id)
     request.app.state.webhook_wake()
     return ticket
 

@@ -137,7 +137,7 @@ def read_ticket(ticket_id: str, request: Request, _who: BotOrStaffDep, db: DbDep
     """The whole ticket with transcript, notes and audit trail (bot token or staff). The transcript
     goes on after the ticket was made: the customer's messages, an agent's, the bot's after the
     hand-back, each with who wrote it."""
-    ticket = takeover.current(db, request.app.state.insights, ticket_id)
+    ticket = takeover.current(db, request.app.state.event_reader, ticket_id)
     if ticket is None:
         raise _not_found(ticket_id)
     return ticket

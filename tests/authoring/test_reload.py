@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from authoring.reload import RasaAPI, ReloadError, default_url, main, model_id, reload_model
-from tests.stack import free_port
+from harness.stack import free_port
 
 
 def test_a_stack_that_is_not_running_is_named_with_what_to_do() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from authoring.nlu_report import confused_pairs, intent_table
-from tests.stack import ROOT, base_env
+from harness.stack import ROOT, base_env
 
 TINY_NLU = """version: "3.1"
 nlu:

@@ -124,7 +124,7 @@ async def run(action, t: Tracker) -> tuple[CollectingDispatcher, dict[str, Any]]
 
 @pytest.fixture(scope="module")
 def kb_index() -> Path:
-    from tests.stack import built_test_index
+    from harness.stack import built_test_index
 
     return built_test_index()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.stack import ROOT
+from harness.stack import ROOT
 
 AXE = ROOT / "web/node_modules/axe-core/axe.min.js"
 WIDGET_HOST = "tier0-chat-widget"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.stack import APP_PY, ROOT
+from harness.stack import APP_PY, ROOT
 
 ARTIFACTS: Path = ROOT / "test-artifacts"
 
@@ -43,6 +43,15 @@ def user_turns(stack, conversation_id: str, expected: int, timeout: float = 15) 
         if len(said) >= expected or time.monotonic() > deadline:
             return said
         time.sleep(0.2)
+
+
+def sign_in_as_staff(page, stack, email: str, name: str, password: str) -> None:
+    """A staff account (made as an administrator would, kept if it exists), signed in in `page`."""
+    create_staff(stack, email, name, password)
+    page.goto(f"{stack.handoff_url}/staff/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
 
 
 def screenshot(page, name: str) -> None:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import socketio
 
-from tests.stack import start_process
+from harness.stack import start_process
 
 pytestmark = pytest.mark.e2e
 

@@ -14,8 +14,8 @@ from bench.conversations.customers import check_customers, load_customers
 from bench.conversations.report import MAX_TURNS, summarise
 from bench.conversations.runner import Runner, World
 from bot.actions.flow_content import load_flows
+from harness.stack import ROOT
 from kb_index.loading import load_articles
-from tests.stack import ROOT
 
 pytestmark = pytest.mark.e2e
 

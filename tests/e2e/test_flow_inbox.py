@@ -24,10 +24,10 @@ import pytest
 from playwright.sync_api import expect
 
 from bot.actions.flow_content import load_flows
+from harness.stack import APP_PY, ROOT, built_test_index, running_stack, trained_test_model
 from tests.e2e.accessibility import assert_page_accessible
-from tests.e2e.conftest import create_staff, screenshot
+from tests.e2e.conftest import screenshot, sign_in_as_staff
 from tests.e2e.rest_chat import Chat, buttons
-from tests.stack import APP_PY, ROOT, built_test_index, running_stack, trained_test_model
 
 pytestmark = pytest.mark.e2e
 
@@ -90,11 +90,7 @@ def test_unmatched_answers_are_taught_in_one_click_and_understood_at_once(own_st
 
     context = browser.new_context(bypass_csp=True)  # only to inject axe-core
     page = context.new_page()
-    create_staff(stack, STAFF_EMAIL, "Wren Writer", STAFF_PASSWORD)
-    page.goto(f"{stack.handoff_url}/staff/login")
-    page.get_by_label("Email").fill(STAFF_EMAIL)
-    page.get_by_label("Password").fill(STAFF_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in_as_staff(page, stack, STAFF_EMAIL, "Wren Writer", STAFF_PASSWORD)
     page.goto(f"{stack.handoff_url}/staff/inbox?from={first}&to={last}")
     card = page.locator(f"#g-{group['id']}")
     expect(card).to_contain_text("chose “Only this device” right after")

@@ -27,11 +27,7 @@ import pytest
 import yaml
 from playwright.sync_api import expect
 
-from kb_index.loading import parse_article
-from tests.e2e.accessibility import assert_page_accessible
-from tests.e2e.conftest import create_staff, screenshot
-from tests.e2e.rest_chat import Chat
-from tests.stack import (
+from harness.stack import (
     APP_PY,
     RASA_BIN,
     RASA_PY,
@@ -41,7 +37,11 @@ from tests.stack import (
     running_stack,
     trained_test_model,
 )
-from tests.stack import test_config as rasa_test_config  # renamed: pytest would collect a test_* name
+from harness.stack import test_config as rasa_test_config  # renamed: pytest would collect a test_* name
+from kb_index.loading import parse_article
+from tests.e2e.accessibility import assert_page_accessible
+from tests.e2e.conftest import create_staff, screenshot, sign_in_as_staff
+from tests.e2e.rest_chat import Chat
 
 pytestmark = pytest.mark.e2e
 
@@ -318,11 +318,7 @@ def test_the_staff_analytics_and_inbox_pages_in_a_browser(own_stack, mix: Mix, b
     page = context.new_page()
     stack, _ = own_stack
     first, last = days()
-    create_staff(stack, STAFF_EMAIL, "Lee Lead", STAFF_PASSWORD)
-    page.goto(f"{stack.handoff_url}/staff/login")
-    page.get_by_label("Email").fill(STAFF_EMAIL)
-    page.get_by_label("Password").fill(STAFF_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in_as_staff(page, stack, STAFF_EMAIL, "Lee Lead", STAFF_PASSWORD)
     page.goto(f"{stack.handoff_url}/staff/inbox?from={first}&to={last}")
     # a group no other test of this module acts on (assigned or stubbed groups leave the inbox)
     group = (

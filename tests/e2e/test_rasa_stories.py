@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from authoring.validate import benign
-from tests.stack import RASA_BIN, ROOT, base_env, trained_test_model
+from harness.stack import RASA_BIN, ROOT, base_env, trained_test_model
 
 pytestmark = pytest.mark.e2e
 

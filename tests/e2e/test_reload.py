@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from authoring.reload import RasaAPI, ReloadError, model_id, reload_model
-from tests.stack import ROOT, conversation_tracker
+from harness.stack import ROOT, conversation_tracker
 
 pytestmark = pytest.mark.e2e
 

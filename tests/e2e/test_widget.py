@@ -15,9 +15,9 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from harness.stack import free_port
 from tests.e2e.accessibility import assert_accessible, axe_results
 from tests.e2e.conftest import user_turns
-from tests.stack import free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -29,6 +29,7 @@ from fastapi.testclient import TestClient
 
 from handoff_api.main import create_app
 from handoff_api.settings import Settings
+from insights.settings import InsightsSettings
 from tests.services import PG_SERVER, postgresql_unreachable, service_unreachable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,6 +95,8 @@ def sqlite_database(tmp_path: Path) -> TestDatabase:
 
 
 def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
+    """The service's settings, none from the environment. An override that only the staff pages'
+    insights take (nlu_data_dir, bot_flows_dir, ...) goes into theirs; an unknown one is an error."""
     values: dict[str, Any] = {
         "database_url": database_url,
         "handoff_bot_token": TOKEN,
@@ -101,7 +104,11 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
         "kb_source_dir": ROOT / "kb/articles",
         "kb_drafts_dir": tmp_path / "drafts",
     }
-    return Settings(_env_file=None, **(values | overrides))
+    own = {k: v for k, v in overrides.items() if k in Settings.model_fields}
+    theirs = {k: v for k, v in overrides.items() if k not in own}
+    unknown = set(theirs) - set(InsightsSettings.model_fields)
+    assert not unknown, f"no such setting: {sorted(unknown)}"
+    return Settings(_env_file=None, insights=InsightsSettings(_env_file=None, **theirs), **(values | own))
 
 
 class FixedClock:

@@ -41,8 +41,8 @@ def test_reading_shows_new_turns_without_writing_and_the_sync_copies_them_once(
     ]
     assert stored_turns(sqlite_database.url) == before  # a GET wrote nothing
     app = client.app
-    assert sync_open_tickets(app.state.db, app.state.insights) == 3
-    assert sync_open_tickets(app.state.db, app.state.insights) == 0  # nothing new: nothing copied twice
+    assert sync_open_tickets(app.state.db, app.state.event_reader) == 3
+    assert sync_open_tickets(app.state.db, app.state.event_reader) == 0  # nothing new: nothing copied twice
     assert stored_turns(sqlite_database.url) == before + 3
     with Session(create_engine(sqlite_database.url)) as session:
         assert session.get(Ticket, ticket["id"]).synced_event_id is not None

@@ -1,4 +1,4 @@
-"""The scaled setup of tests/scaled_stack.py, once per module, when its services are there."""
+"""The scaled setup of harness/scaled_stack.py, once per module, when its services are there."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scaled_stack import HAPROXY, ScaledStack, running_scaled_stack
+from harness.scaled_stack import HAPROXY, ScaledStack, running_scaled_stack
 from tests.services import require_postgresql, require_rabbitmq, require_redis, service_unreachable
 
 LOG_TAIL_LINES = 30

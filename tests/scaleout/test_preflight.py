@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.scaled_stack import HAPROXY
+from harness.stack import APP_PY, ROOT, base_env, free_port
 from scaleout.haproxy import render
 from scaleout.settings import ScaledSettings
-from tests.scaled_stack import HAPROXY
 from tests.services import service_unreachable
-from tests.stack import APP_PY, ROOT, base_env, free_port
 
 
 def check(**env: str) -> subprocess.CompletedProcess:

@@ -12,8 +12,8 @@ import uuid
 import httpx
 import psycopg
 
+from harness.scaled_stack import ScaledStack
 from tests.handoff_api.conftest import ticket_body
-from tests.scaled_stack import ScaledStack
 from tests.services import PG_SERVER
 
 

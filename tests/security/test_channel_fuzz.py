@@ -15,7 +15,7 @@ import pytest
 import socketio
 import yaml
 
-from tests.stack import ROOT, conversation_tracker
+from harness.stack import ROOT, conversation_tracker
 
 pytestmark = pytest.mark.e2e
 

@@ -9,9 +9,9 @@ import datetime as dt
 import httpx
 import pytest
 
+from harness.stack import start_process
 from tests.e2e.conftest import create_staff
 from tests.e2e.rest_chat import Chat
-from tests.stack import start_process
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.stack import conversation_tracker
+from harness.stack import conversation_tracker
 
 pytestmark = pytest.mark.e2e
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from common.secrets import KNOWN
-from tests.stack import APP_PY, RASA_PY, ROOT
+from harness.stack import APP_PY, RASA_PY, ROOT
 
 # Files that name the known defaults in order to refuse them.
 DENY_LISTS = {"common/secrets.py"}

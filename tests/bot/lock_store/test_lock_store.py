@@ -8,8 +8,8 @@ import subprocess
 import time
 import uuid
 
+from harness.stack import RASA_PY, ROOT, base_env, free_port
 from tests.services import require_redis
-from tests.stack import RASA_PY, ROOT, base_env, free_port
 
 
 def start(*args: str) -> subprocess.Popen:

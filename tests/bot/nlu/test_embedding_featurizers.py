@@ -11,7 +11,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from tests.stack import RASA_PY, ROOT, base_env
+from harness.stack import RASA_PY, ROOT, base_env
 
 TEXTS = [
     "my wifi keeps dropping every evening",

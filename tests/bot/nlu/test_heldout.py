@@ -1,5 +1,5 @@
 """NLU regression on the held-out files bench/data/nlu_heldout/ (never trained on): the test model
-(tests/stack.py: the shipped config with fewer epochs, cached by fingerprint) must stay within 2
+(harness/stack.py: the shipped config with fewer epochs, cached by fingerprint) must stay within 2
 points of the figures recorded in tests/bot/nlu/heldout_baseline.json.
 
 After an intended change (more data, another pipeline) that moves the figures, record the new
@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from bench.nlu.heldout import read_examples
+from harness.stack import RASA_PY, ROOT, base_env, trained_test_model
 from nlu_eval.metrics import DEFINITIONS, per_intent, rates
-from tests.stack import RASA_PY, ROOT, base_env, trained_test_model
 
 BASELINE = Path(__file__).with_name("heldout_baseline.json")
 TOLERANCE = 2.0  # percentage points
@@ -47,7 +47,7 @@ def figures() -> dict:
     figures = rates(truths, finals)
     if os.environ.get("TIER0_NLU_BASELINE") == "record":
         record = {
-            "recorded_with": "tests/stack.py test model (config.yml with TEST_EPOCHS), bench/data/nlu_heldout/",
+            "recorded_with": "harness/stack.py test model (config.yml with TEST_EPOCHS), bench/data/nlu_heldout/",
             "definitions": {k: DEFINITIONS[k] for k in ("in_scope_accuracy", "oos_recall", "wrong_handover")},
             **{k: figures[k] for k in ("in_scope_accuracy", "oos_recall", "wrong_handover", "n_in_scope", "n_oos")},
             "per_intent_f1": {k: v["f1"] for k, v in per_intent(truths, finals).items()},

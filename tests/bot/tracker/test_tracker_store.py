@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import subprocess
 
+from harness.stack import RASA_PY, ROOT, base_env
 from tests.services import require_postgresql
-from tests.stack import RASA_PY, ROOT, base_env
 
 
 def run_check(url: str) -> None:

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import threading
 
-from tests.stack import free_port
+from harness.stack import free_port
 
 
 class TcpProxy:

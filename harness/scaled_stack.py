@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from tests.services import PG_SERVER, RABBITMQ_SERVER, REDIS_SERVER
-from tests.stack import (
+from harness.servers import PG_SERVER, RABBITMQ_SERVER, REDIS_SERVER
+from harness.stack import (
     APP_PY,
     ROOT,
     built_test_index,
@@ -31,7 +31,7 @@ from tests.stack import (
     stop_process,
     trained_test_model,
 )
-from tests.tcp_proxy import TcpProxy
+from harness.tcp_proxy import TcpProxy
 
 HAPROXY = os.environ.get("HAPROXY_BIN", "/usr/sbin/haproxy")
 # Lifted as in bench/latency.py: tests and benchmarks send many messages from one address.
