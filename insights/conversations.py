@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-from common.conversation import shown_text
+from common.conversation import routed_again, shown_text
 from common.intents import CONVERSATIONAL_INTENTS
 from insights.tracker_events import TrackerEvent
 
@@ -241,6 +241,13 @@ class _Fold:
     def _user(self, event: TrackerEvent) -> None:
         intent, confidence, ranking = _intent(event.data)
         if intent in _CONTROL_INTENTS:
+            return
+        if routed_again(event.data):
+            # The bot re-reading (part of) the customer's last message after a correction: not a
+            # message of theirs, but what the bot understood it as in the end.
+            if self.last_customer is not None and intent:
+                turn = self.last_customer
+                turn.intent, turn.confidence, turn.ranking = intent, confidence, ranking
             return
         self._release()
         text, tapped = shown_text(event.data)

@@ -116,3 +116,15 @@ def test_answers_a_form_took_are_neither_fallbacks_nor_support_intents() -> None
     assert [t.form_answer for t in c.customer_turns] == [False, True, True, False]
     assert c.support_intents == ["wifi_dropout"] and c.fell_back
     assert [r.text for r in c.review] == ["blorp zzkq"]
+
+
+def test_the_bot_re_reading_a_corrected_message_is_not_a_message_of_the_customer() -> None:
+    chat = Chat("erin", T0).session().user("my wifi keeps dropping", "wifi_dropout")
+    chat.user("no wait, it's the app that crashes when I open it", "deny", 0.6).action("validate_diagnosis_form")
+    chat.user("the app crashes when I open it", "app_crash", 0.97, metadata={"tier0_routed_again": True})
+    (c,) = fold(chat.events, low_confidence=0.2)
+    assert [t.text for t in c.customer_turns] == [
+        "my wifi keeps dropping",
+        "no wait, it's the app that crashes when I open it",
+    ]
+    assert c.support_intents == ["wifi_dropout", "app_crash"]  # what the bot acted on in the end
