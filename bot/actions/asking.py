@@ -26,10 +26,28 @@ def times_asked(tracker: Tracker, question: str) -> int:
     return int(asked.get("times", 0)) if asked.get("question") == question else 0
 
 
+# Runs when the customer asked for other words ("explain simpler"): the question that follows is
+# the same one reworded.
+REWORDING_ACTION = "action_set_detail_level"
+
+
+def reworded_on_request(tracker: Tracker) -> bool:
+    """Whether the bot has just reworded on the customer's request since their last message. The
+    NLU's guess alone is not enough: an answer it reads as "explain simpler" ("the computer
+    program") but the question did not understand is a miss, and counting it as a rewording would
+    ask the same question for ever."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and event.get("name") == REWORDING_ACTION:
+            return True
+    return False
+
+
 def asked_again(tracker: Tracker, question: str) -> dict[str, Any]:
     """The slot event for asking `question` (once more). Asking again in other words because the
     customer asked for them ("explain simpler") does not count."""
-    reworded = ((tracker.latest_message or {}).get("intent") or {}).get("name") == "explain_simpler"
+    reworded = reworded_on_request(tracker)
     times = times_asked(tracker, question) + (0 if reworded and times_asked(tracker, question) else 1)
     return SlotSet(OPEN_QUESTION, {"question": question, "times": times})
 

@@ -168,3 +168,20 @@ def test_match_option_outside_its_question_needs_an_unmistakable_phrase() -> Non
     assert match_option(scope, "all", asked=True) == "all"
     assert match_option(scope, "it drops all day", asked=False) is None
     assert match_option(scope, "every device at home drops", asked=False) == "all"
+
+
+@pytest.mark.parametrize(
+    ("name", "typed", "value"),
+    [
+        ("app_platform", "the laptop software", "desktop"),
+        ("app_platform", "my phone one", "mobile"),
+        ("app_platform", "on the computer", "desktop"),
+        ("device", "the tablet", "tablet"),
+    ],
+)
+def test_a_generic_word_after_the_or_my_heads_a_short_answer(name: str, typed: str, value: str) -> None:
+    assert match_option(BOOK.questions[name], typed) == value
+
+
+def test_a_generic_word_deep_in_a_longer_answer_is_still_no_answer() -> None:
+    assert match_option(BOOK.questions["scope"], "the other one") is None

@@ -231,6 +231,19 @@ async def test_the_ask_action_counts_how_often_a_question_was_asked_in_a_row() -
     ]
 
 
+async def test_only_a_rewording_the_customer_asked_for_is_not_counted_as_asking_again() -> None:
+    """An unmatched answer the NLU happens to read as "explain simpler" ("the computer program") is
+    a miss like any other: the question is asked twice, then the flow goes on without it."""
+    ask = next(a for a in ASK_ACTIONS if a().name() == "action_ask_q_scope")()
+    once = {"open_question": {"question": "scope", "times": 1}}
+    said = {"event": "user", "text": "the computer program", "parse_data": {"intent": {"name": "explain_simpler"}}}
+    _, slots = await run(ask, tracker(once, "the computer program", "explain_simpler", events=[said]))
+    assert slots["open_question"]["times"] == 2
+    reworded = [said, {"event": "action", "name": "action_set_detail_level"}]
+    _, slots = await run(ask, tracker(once, "simpler please", "explain_simpler", events=reworded))
+    assert slots["open_question"]["times"] == 1
+
+
 async def test_a_request_for_a_person_is_left_to_the_rules() -> None:
     _, events, _ = await diagnosis_turn(WIFI, "get me a human", "request_human")
     assert events == []  # nothing extracted: Rasa's rule for request_human takes the turn

@@ -158,10 +158,25 @@ def by_position(question: Question, text: str, extra_buttons: int = 0) -> str | 
     return UNKNOWN if index < len(values) + extra_buttons else None
 
 
+# Words that lead into a short answer without saying anything ("the computer program", "my laptop
+# one", "on the phone"): a generic option word right after them is the answer's head word.
+LEAD_WORDS = frozenset({"the", "a", "an", "my", "our", "its", "on", "in", "from", "with", "using", "via"})
+
+
+def head(said: list[str]) -> list[str]:
+    """The answer without its leading lead words."""
+    i = 0
+    while i < len(said) - 1 and said[i] in LEAD_WORDS:
+        i += 1
+    return said[i:]
+
+
 def phrase_matches(question: Question, text: str, asked: bool) -> list[Match]:
     """Every option phrase found in the answer. Outside its own question (`asked` false) only
-    phrases specific enough to be unmistakable count."""
+    phrases specific enough to be unmistakable count; a generic one-word phrase ("computer",
+    "phone") counts in an answer of two words, or as its head word ("the computer program")."""
     said = words(text)
+    core = head(said)
     found: list[Match] = []
     for value in question.options:
         for phrase in phrases(value, question):
@@ -169,7 +184,7 @@ def phrase_matches(question: Question, text: str, asked: bool) -> list[Match]:
             if not target:
                 continue
             generic = len(target) == 1 and target[0] in GENERIC
-            if generic and (not asked or not said or (said[0] != target[0] and len(said) > 2)):
+            if generic and (not asked or not core or (core[0] != target[0] and len(said) > 2)):
                 continue
             hit = find_phrase(said, target, fuzzy=asked or len(target) > 1)
             if hit is None:
