@@ -13,7 +13,7 @@ from enum import Enum
 
 from rasa_sdk import Tracker
 
-from bot.actions.dialogue import latest_intent, latest_text
+from bot.actions.dialogue import INTERRUPTIONS, latest_intent, latest_text
 from bot.actions.understanding import signals
 from bot.actions.understanding.text import words
 from common.intents import SUPPORT_INTENTS
@@ -70,3 +70,15 @@ def interruption(tracker: Tracker, current_intent: str | None = None) -> Interru
     if intent == "complain" and sure >= COMPLAINT_CONFIDENCE:
         return Interruption.FRUSTRATED
     return None
+
+
+def for_the_rules(tracker: Tracker) -> bool:
+    """Whether a form should leave the latest message to the rules instead of reading it as a
+    (wrong) answer: a request for a person, anger, or a real request for other words. The NLU's
+    "explain simpler" alone is not one: a rule would reword the question without counting it, and
+    an answer it misreads that way would bring the same question back for ever."""
+    intent = latest_intent(tracker)
+    if intent == "explain_simpler":
+        text = latest_text(tracker)
+        return text.startswith("/") or signals.asks_other_wording(text)
+    return intent in INTERRUPTIONS

@@ -16,15 +16,14 @@ from accounts.backend import LicenseError, is_valid_key_format, normalise_key
 from bot.actions.asking import confirm, on_answer
 from bot.actions.detours import change_of_course, denied_and_said_instead
 from bot.actions.dialogue import (
-    INTERRUPTIONS,
     TALK_TO_PERSON,
     YES_NO,
-    latest_intent,
     latest_text,
     leave_csat_question,
 )
 from bot.actions.empathy import acknowledge_frustration
 from bot.actions.handoff import hand_over
+from bot.actions.interruptions import for_the_rules
 from bot.actions.kb import answer_with, best_article
 from bot.actions.plain_text import as_plain, safe_name
 from bot.actions.sealed_slots import seal, unseal
@@ -104,7 +103,7 @@ class ValidateActivationForm(FormValidationAction):
             return {"license_key": found}
         if signals.lacks_it(text) or signals.is_unknown(text) or signals.is_refusal(text) or signals.is_stop(text):
             return {"license_key": NO_KEY}
-        return {} if latest_intent(tracker) in INTERRUPTIONS else {"license_key": NOT_A_KEY}
+        return {} if for_the_rules(tracker) else {"license_key": NOT_A_KEY}
 
     async def validate_license_key(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

@@ -17,9 +17,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from accounts import async_backend
 from bot.actions.asking import MAX_ASKS, confirm, times_asked, unchanged
 from bot.actions.detours import answer_on_the_side, change_of_course, denied_and_said_instead
-from bot.actions.dialogue import INTERRUPTIONS, PERSON_OR_NOT, latest_intent, latest_text, leave_csat_question
+from bot.actions.dialogue import PERSON_OR_NOT, latest_intent, latest_text, leave_csat_question
 from bot.actions.empathy import acknowledge_frustration
-from bot.actions.interruptions import Interruption, interruption
+from bot.actions.interruptions import Interruption, for_the_rules, interruption
 from bot.actions.limits import code_refusal, wrong_code, wrong_codes_left
 from bot.actions.triage import kb_first
 from bot.actions.understanding import signals
@@ -226,7 +226,7 @@ class ValidateVerifyForm(FormValidationAction):
         if found:
             return {"email": found.group(0).lower()}
         asked = tracker.get_slot("requested_slot") == "email"
-        return {"email": NOT_AN_EMAIL} if asked and latest_intent(tracker) not in INTERRUPTIONS else {}
+        return {"email": NOT_AN_EMAIL} if asked and not for_the_rules(tracker) else {}
 
     async def extract_otp_code(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -240,7 +240,7 @@ class ValidateVerifyForm(FormValidationAction):
             return {"otp_code": "".join(found.groups())}
         if asks_for_a_new_code(text):
             return {"otp_code": "resend"}
-        return {} if latest_intent(tracker) in INTERRUPTIONS else {"otp_code": NOT_A_CODE}
+        return {} if for_the_rules(tracker) else {"otp_code": NOT_A_CODE}
 
     async def extract_ticket_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -248,7 +248,7 @@ class ValidateVerifyForm(FormValidationAction):
         found = ticket_reference(latest_text(tracker))
         if found:
             return {"ticket_id": found}
-        if tracker.get_slot("requested_slot") == "ticket_id" and latest_intent(tracker) not in INTERRUPTIONS:
+        if tracker.get_slot("requested_slot") == "ticket_id" and not for_the_rules(tracker):
             return {"ticket_id": NOT_A_TICKET}
         return {}
 

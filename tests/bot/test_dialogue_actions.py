@@ -381,6 +381,18 @@ async def test_asking_for_a_new_code_sends_one_and_keeps_the_task_in_hand(
     assert "account_task" not in slots and latest_code(backend, "alex@example.com") != first
 
 
+async def test_asked_for_an_email_words_the_nlu_reads_as_explain_simpler_are_no_email(
+    backend: DemoAccountBackend,
+) -> None:
+    """Left to the rules, they would be reworded without counting, and the question would come back
+    for ever; a real request for simpler words still goes to the rules."""
+    state = {"account_task": "reset_password", "requested_slot": "email"}
+    reply, slots = await verify_form_turn(state, "the one for the computer program", "explain_simpler")
+    assert "look like an email" in reply and slots["email"] is None
+    _, slots = await verify_form_turn(state, "can you say that in simpler words", "explain_simpler")
+    assert "email" not in slots
+
+
 async def test_an_unknown_address_gets_the_same_answer_and_no_mail(backend: DemoAccountBackend) -> None:
     reply, _ = await verify_form_turn({"account_task": "unlock", "requested_slot": "email"}, "nobody@example.org")
     assert "If nobody@example.org has a Nimbus account" in reply
