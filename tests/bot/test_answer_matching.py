@@ -185,3 +185,5 @@ def test_a_generic_word_after_the_or_my_heads_a_short_answer(name: str, typed: s
 
 def test_a_generic_word_deep_in_a_longer_answer_is_still_no_answer() -> None:
     assert match_option(BOOK.questions["scope"], "the other one") is None
+    # "one" after "the" stands in for a noun: it is not the option "one device"
+    assert match_option(BOOK.questions["scope"], "the one in the kitchen") is None

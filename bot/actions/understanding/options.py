@@ -163,6 +163,11 @@ def by_position(question: Question, text: str, extra_buttons: int = 0) -> str | 
 LEAD_WORDS = frozenset({"the", "a", "an", "my", "our", "its", "on", "in", "from", "with", "using", "via"})
 
 
+# Generic words that stand in for a noun ("the one upstairs", "the other one"): after a lead word
+# they say nothing about which option is meant.
+STANDS_IN = frozenset({"one", "other", "others", "mine", "all", "both", "every", "everything", "none", "nothing"})
+
+
 def head(said: list[str]) -> list[str]:
     """The answer without its leading lead words."""
     i = 0
@@ -184,7 +189,8 @@ def phrase_matches(question: Question, text: str, asked: bool) -> list[Match]:
             if not target:
                 continue
             generic = len(target) == 1 and target[0] in GENERIC
-            if generic and (not asked or not core or (core[0] != target[0] and len(said) > 2)):
+            heads = core and core[0] == target[0] and target[0] not in STANDS_IN
+            if generic and (not asked or not said or (said[0] != target[0] and len(said) > 2 and not heads)):
                 continue
             hit = find_phrase(said, target, fuzzy=asked or len(target) > 1)
             if hit is None:
