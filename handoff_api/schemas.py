@@ -20,6 +20,18 @@ def _no_nul(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_no_nul)]
+
+
+def _in_utc(value: dt.datetime) -> dt.datetime:
+    # A time whose UTC falls outside the calendar (year 1 with a positive offset) cannot be stored.
+    try:
+        return (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc)
+    except OverflowError as exc:
+        raise ValueError("time out of range") from exc
+
+
+# A time the client sends: any offset, kept in UTC (naive times are taken to be UTC).
+Time = Annotated[dt.datetime, AfterValidator(_in_utc)]
 # The shape of an address, nothing more: whether it reaches anybody only a mail to it can tell.
 EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 
@@ -31,7 +43,7 @@ Priority = Literal["low", "normal", "high", "urgent"]
 
 
 class TurnIn(BaseModel):
-    time: dt.datetime
+    time: Time
     sender: Literal["customer", "bot"]
     # Length is checked against MAX_TURN_CHARS by the route, with a message that names the turn.
     text: Text = ""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
@@ -27,6 +26,7 @@ from handoff_api.schemas import (
     TicketPage,
     TicketSummary,
     TicketUpdate,
+    Time,
 )
 from handoff_api.ticket_store import (
     IdempotencyConflict,
@@ -105,8 +105,8 @@ def get_tickets(
     priority: Annotated[list[Priority], Query()] = [],  # noqa: B006
     reason: Annotated[list[Reason], Query()] = [],  # noqa: B006
     assignee: Annotated[str | None, Query(max_length=320, description='a staff email, or "none"')] = None,
-    created_from: Annotated[dt.datetime | None, Query(description="created at or after (ISO 8601)")] = None,
-    created_to: Annotated[dt.datetime | None, Query(description="created before (ISO 8601)")] = None,
+    created_from: Annotated[Time | None, Query(description="created at or after (ISO 8601)")] = None,
+    created_to: Annotated[Time | None, Query(description="created before (ISO 8601)")] = None,
     q: Annotated[str | None, Query(max_length=200, description="text in id, summary, customer, transcript")] = None,
     order: Literal["newest", "oldest"] = "newest",
     limit: Annotated[int, Query(ge=1, le=100)] = 25,

@@ -208,6 +208,9 @@ def test_malformed_requests_are_refused_and_store_nothing(client: TestClient, da
     refused(json=ticket_body(priority="meh"), headers=BOT)
     refused(json=ticket_body(transcript=[]), headers=BOT)
     refused(json=ticket_body(transcript=[{"time": "yesterday", "sender": "customer", "text": "x"}]), headers=BOT)
+    # A time whose UTC falls before year 1 (found by the fuzz): a clear 422, not a server error.
+    early = [{"time": "0001-01-01T00:00:00+19:24", "sender": "bot", "text": "x"}]
+    assert "time out of range" in refused(json=ticket_body(transcript=early), headers=BOT).text
     refused(
         json=ticket_body(transcript=[{"time": "2026-11-22T10:00:00Z", "sender": "alien", "text": "x"}]), headers=BOT
     )
