@@ -29,7 +29,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 
 from common.conversation import CodeWatch
-from common.redaction import CODE_SLOT, SEALED_PREFIX, SECRET_SLOTS, redact, redact_json
+from common.redaction import SEALED_PREFIX, SECRET_SLOTS, redact, redact_json
 
 
 def redact_event(event: Event, expecting_code: bool) -> Event:
@@ -80,7 +80,7 @@ def redacted_tail(tracker: DialogueStateTracker, first_new: int) -> Iterator[Eve
         if isinstance(event, SlotSet):
             watch.see_slot(event.key, event.value)
         if index >= first_new:
-            yield redact_event(event, expecting_code=watch.requested == CODE_SLOT)
+            yield redact_event(event, expecting_code=watch.expecting_code)
 
 
 class RedactingSQLTrackerStore(SQLTrackerStore):

@@ -98,8 +98,9 @@ def stored_turns(events: list[TrackerEvent]) -> list[TranscriptTurn]:
     return turns
 
 
-# Tickets whose chat can still move: a closed ticket's conversation belongs to no one.
-OPEN_STATUSES = ("new", "open", "pending_customer", "resolved")
+# Tickets whose chat can still move (an agent may join it, its turns are still copied): a closed
+# ticket's conversation belongs to no one.
+CHAT_OPEN = ("new", "open", "pending_customer", "resolved")
 
 
 def sync_open_tickets(db: Database, reader: EventReader) -> int:
@@ -107,7 +108,7 @@ def sync_open_tickets(db: Database, reader: EventReader) -> int:
     many turns. One grouped query finds them; each is copied under its row lock."""
     with db.read_session() as session:
         rows = session.execute(
-            select(Ticket.id, Ticket.conversation_id, Ticket.synced_event_id).where(Ticket.status.in_(OPEN_STATUSES))
+            select(Ticket.id, Ticket.conversation_id, Ticket.synced_event_id).where(Ticket.status.in_(CHAT_OPEN))
         ).all()
     if not rows:
         return 0

@@ -19,14 +19,11 @@ from accounts.mail import Mailer
 from common.event_metadata import NOTICE
 from handoff_api import audit, customer_contact, rasa_conversation, webhooks
 from handoff_api.db import Database
-from handoff_api.live_transcript import sync_turns, with_unsynced_turns
+from handoff_api.live_transcript import CHAT_OPEN, sync_turns, with_unsynced_turns
 from handoff_api.models import StaffUser, Ticket, utcnow
 from handoff_api.settings import Settings
 from handoff_api.ticket_store import TICKET_ID, get_ticket, ticket_payload
 from insights.tracker_events import EventReader
-
-# The bot stops answering an agent's chat, and a closed ticket's chat is over.
-JOINABLE = ("new", "open", "pending_customer", "resolved")
 
 
 class TicketNotFound(LookupError):
@@ -98,7 +95,7 @@ def join(
     """`agent` holds the chat and the bot is paused; the customer reads that they joined."""
     with db.write_session() as session:
         ticket = _locked(session, ticket_id)
-        if ticket.status not in JOINABLE:
+        if ticket.status not in CHAT_OPEN:
             raise NotJoinable(f"ticket {ticket.id} is {ticket.status}: its chat is over")
         if ticket.held_by == agent.email:
             return ticket  # already theirs: no second "has joined"

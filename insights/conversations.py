@@ -295,7 +295,7 @@ class _Fold:
         else:
             miss.next = REPHRASED
 
-    def _missed(self, event: TrackerEvent, value: Any) -> None:
+    def _missed(self, value: Any) -> None:
         if not isinstance(value, dict) or not value.get("question") or self.last_customer is None:
             return
         if self.miss is not None and self.miss_reply is not None and self.miss.question == value["question"]:
@@ -363,7 +363,7 @@ class _Fold:
                 detail = f"nearest article {value['nearest']} scored {value.get('best_score', 0):.2f}"
             self._review(self.last_customer, KB_BELOW_THRESHOLD, detail)
         elif name == "answer_not_understood" and value:
-            self._missed(event, value)
+            self._missed(value)
         elif name == "open_question" and value:
             self._asked(value)
         elif name == "ts_flow":

@@ -50,6 +50,7 @@ class VariantResult:
     added: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (text, why)
     written: bool = False
+    asked: str = ""  # the question as customers saw it (for the page that shows the diff)
 
     def summary(self) -> str:
         verb = "Added" if self.written else "Would add"
@@ -166,12 +167,10 @@ def add_variants(flows_dir: Path, question: str, option: str, texts: list[str], 
         book = load_flows(flows_dir)
         if question not in book.questions:
             raise VariantError(f"no question {question!r} in {path}: only diagnosis questions take new answers")
-        options = book.questions[question].options
-        if option not in options:
-            raise VariantError(f"{question!r} has no option {option!r} (options: {', '.join(options)})")
-        claimed = {
-            normalise(p): value for value, o in options.items() for p in {value.replace("_", " "), o.title, *o.say}
-        }
+        bank = book.questions[question]
+        if option not in bank.options:
+            raise VariantError(f"{question!r} has no option {option!r} (options: {', '.join(bank.options)})")
+        claimed = {normalise(p): value for value in bank.options for p in bank.phrases(value)}
         result = VariantResult(question, option, path, "")
         for text in dict.fromkeys(normalise(t) for t in texts):
             if not text:
@@ -201,7 +200,7 @@ def answered_phrases(flows_dir: Path) -> dict[str, set[str]]:
     """Question -> normalised answers it already understands as a whole (an option's value,
     title or `say` phrase) or that were marked as noise: the inbox leaves them out."""
     known = {
-        name: {normalise(p) for value, o in q.options.items() for p in (value.replace("_", " "), o.title, *o.say)}
+        name: {normalise(p) for value in q.options for p in q.phrases(value)}
         for name, q in load_flows(flows_dir).questions.items()
     }
     for question, texts in read_noise(flows_dir).items():

@@ -137,7 +137,9 @@ class Insights:
         only (write=False), or written."""
         section, group = self.flow_inbox(period).find(group_id)
         value = section.option_for(option)
-        return add_variants(self.settings.bot_flows_dir, section.question, value, group.examples, write)
+        result = add_variants(self.settings.bot_flows_dir, section.question, value, group.examples, write)
+        result.asked = section.asked
+        return result
 
     def mark_noise(self, period: Period, group_id: str) -> str:
         section, group = self.flow_inbox(period).find(group_id)

@@ -54,6 +54,11 @@ class Question(BaseModel):
     def titles(self) -> list[str]:
         return [o.title for o in self.options.values()]
 
+    def phrases(self, value: str) -> list[str]:
+        """Every way an option is said as a whole answer: its value, its title, its `say` phrases."""
+        option = self.options[value]
+        return [value.replace("_", " "), option.title, *option.say]
+
 
 class Step(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -169,8 +174,8 @@ def load_flows(folder: Path = FLOWS_DIR) -> FlowBook:
             raise FlowError(f"{devices_file}: {d.pattern!r}: {d.device}/{d.os} are not options of device/os")
     for name, question in questions.items():
         claimed: dict[str, str] = {}
-        for value, option in question.options.items():
-            for phrase in {value.replace("_", " "), option.title, *option.say}:
+        for value in question.options:
+            for phrase in set(question.phrases(value)):
                 key = " ".join(phrase.lower().split())
                 if claimed.get(key, value) != value:
                     raise FlowError(f"{bank_file}: {name}: {phrase!r} is said for both {claimed[key]} and {value}")

@@ -257,10 +257,8 @@ def flow_variants_form(
     user = staff_or_login(request, session)
     check_csrf(request, form.csrf_token)
     period = _period_or_400(request, form.first, form.last)
-    insights = _insights(request)
     try:
-        section, _ = insights.flow_inbox(period).find(group_id)
-        result = insights.add_variants(period, group_id, option, write=False)
+        result = _insights(request).add_variants(period, group_id, option, write=False)
     except UnknownGroup as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except VariantError as exc:
@@ -271,7 +269,7 @@ def flow_variants_form(
         {
             "user": user,
             "result": result,
-            "asked": section.asked,
+            "asked": result.asked,
             "group_id": group_id,
             "first": period.first.isoformat(),
             "last": period.last.isoformat(),

@@ -127,17 +127,12 @@ def negated(said: list[str], start: int, reach: int = 3) -> bool:
     return False
 
 
-def phrases(value: str, question: Question) -> list[str]:
-    option = question.options[value]
-    return [value.replace("_", " "), option.title, *option.say]
-
-
 def whole_answer(question: Question, text: str) -> str | None:
     said = normalise(text)
     if not said:
         return None
     for value in question.options:
-        if any(normalise(p) == said for p in phrases(value, question)):
+        if any(normalise(p) == said for p in question.phrases(value)):
             return value
     return None
 
@@ -184,7 +179,7 @@ def phrase_matches(question: Question, text: str, asked: bool) -> list[Match]:
     core = head(said)
     found: list[Match] = []
     for value in question.options:
-        for phrase in phrases(value, question):
+        for phrase in question.phrases(value):
             target = words(phrase)
             if not target:
                 continue
