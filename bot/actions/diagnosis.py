@@ -22,7 +22,13 @@ from bot.actions.dialogue import latest_text, wording
 from bot.actions.flow_content import UNKNOWN, Flow, flow_book
 from bot.actions.interruptions import Interruption, interruption
 from bot.actions.understanding.facts import facts_in
-from bot.actions.understanding.signals import contradiction, is_correction, restated_problem
+from bot.actions.understanding.signals import (
+    besides_questions,
+    contradiction,
+    is_correction,
+    restated_problem,
+    wants_information,
+)
 
 SLOT_PREFIX = "q_"
 NOT_SURE = "Not sure"
@@ -125,7 +131,7 @@ class ValidateDiagnosisForm(FormValidationAction):
         found = facts_in(text, flow, flow_book(), asked=name)
         if name in found:
             return facts_events(found)
-        kind = interruption(tracker, flow.intent)
+        kind = interruption(tracker, flow.intent, questions_are_detours=True)
         if kind in LEFT_TO_RULES:
             return None
         if kind is Interruption.STOP:
@@ -138,9 +144,10 @@ class ValidateDiagnosisForm(FormValidationAction):
         if kind is Interruption.CORRECTION:
             dispatcher.utter_message(text="Sorry, I got that wrong. What's the problem, in a sentence or two?")
             return [*leave_flow(), FollowupAction("action_listen")]
-        if kind is Interruption.QUESTION and not found:
+        if kind is Interruption.QUESTION and (not found or wants_information(text)):
             await answer_on_the_side(dispatcher, text)
-            return self.ask_again(dispatcher, tracker, name, found, sorry=False)
+            told = facts_in(besides_questions(text), flow, flow_book())
+            return self.ask_again(dispatcher, tracker, name, told, sorry=False)
         if question.free_text and text and not found:
             return facts_events({name: text[:MAX_FREE_TEXT]})
         return self.ask_again(dispatcher, tracker, name, found, sorry=not found)

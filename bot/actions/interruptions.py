@@ -43,9 +43,15 @@ def angry(tracker: Tracker) -> bool:
     return latest_intent(tracker) == "complain" and confidence(tracker) >= ANGRY_CONFIDENCE
 
 
-def interruption(tracker: Tracker, current_intent: str | None = None) -> Interruption | None:
+def interruption(
+    tracker: Tracker, current_intent: str | None = None, questions_are_detours: bool = False
+) -> Interruption | None:
     """What the latest message is, if it is not an answer. Call it only after the answer itself
-    was tried: anything that matched an option is an answer whatever this says."""
+    was tried: anything that matched an option is an answer whatever this says.
+
+    `questions_are_detours`: in the middle of troubleshooting, a question about something else
+    ("how much is Plus, by the way?") is answered on the side and the flow goes on; it is no new
+    problem to switch to, whatever area the NLU files it under."""
     text = latest_text(tracker)
     if text.startswith("/"):  # a button payload such as /request_human
         intent = latest_intent(tracker)
@@ -62,6 +68,8 @@ def interruption(tracker: Tracker, current_intent: str | None = None) -> Interru
         return Interruption.OTHER_WORDING
     if n <= SHORT_ANSWER_WORDS:
         return None
+    if questions_are_detours and signals.wants_information(text):
+        return Interruption.QUESTION
     sure = confidence(tracker)
     if intent in SUPPORT_INTENTS and intent not in ("ask_howto", current_intent) and sure >= NEW_PROBLEM_CONFIDENCE:
         return Interruption.NEW_PROBLEM

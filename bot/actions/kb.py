@@ -130,6 +130,21 @@ async def strong_article(question: str) -> Hit | None:
     return hits[0] if hits else None
 
 
+async def follow_up_article(question: str, current: dict[str, Any]) -> Hit | None:
+    """The article that answers a question asked about the one just shown ("is that the same on
+    the free plan?", "how long until it's on my card?"): read with the shown article's title, the
+    question's "that" and "it" have something to refer to. A question about something else is
+    answered by its own best article when that one scores at least as well. None when neither
+    answers (kb_index's decision)."""
+    in_context = await search_kb(f"{current.get('title', '')}: {question}", 3)
+    same = next((h for h in in_context if h.article_id == current.get("article_id") and h.answers), None)
+    other = await best_article(question)
+    elsewhere = other is not None and other.article_id != current.get("article_id")
+    if elsewhere and (same is None or other.score >= same.score):
+        return other
+    return same or other
+
+
 def kb_miss(hits: list[Hit], min_score: float) -> dict[str, Any]:
     """The marker of a question no article answered well enough, for the review inbox (insights/):
     the nearest article and its score tell a writer how far off the KB was."""

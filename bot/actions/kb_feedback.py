@@ -10,15 +10,15 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.asking import MAX_ASKS, asked_again, confirm, not_understood, times_asked, unchanged
+from bot.actions.asking import MAX_ASKS, OPEN_QUESTION, asked_again, confirm, not_understood, times_asked, unchanged
 from bot.actions.detours import problem_sentence, read_on_its_own, route_again, routed, routing_intent
 from bot.actions.dialogue import PERSON_OR_NOT, latest_intent, latest_text, now_iso
 from bot.actions.flow_content import flow_book
 from bot.actions.handoff import hand_over, not_understood_before
 from bot.actions.interruptions import Interruption, interruption
-from bot.actions.kb import DID_IT_HELP, NO_THEN, THEN_SLOT, answer_with
+from bot.actions.kb import DID_IT_HELP, NO_THEN, THEN_SLOT, answer_with, follow_up_article
 from bot.actions.triage import ask_problem_area
-from bot.actions.understanding.signals import is_unknown
+from bot.actions.understanding.signals import is_unknown, wants_information
 from bot.actions.understanding.yes_no import yes_no
 from bot.nlu.vague_opener_cues import is_vague_problem
 from kb_index.search import Hit
@@ -68,6 +68,10 @@ class ValidateKbFeedbackForm(FormValidationAction):
         if kind is Interruption.STOP:
             dispatcher.utter_message(text="OK. Anything else I can help with?")
             return [SlotSet("kb_current", None), SlotSet("requested_slot", None), FollowupAction("action_listen")]
+        if kind is Interruption.QUESTION or (kind is Interruption.NEW_PROBLEM and wants_information(text)):
+            answered = await answer_follow_up(dispatcher, tracker, text)
+            if answered:
+                return answered
         if kind in (Interruption.QUESTION, Interruption.NEW_PROBLEM, Interruption.CORRECTION) or latest_intent(
             tracker
         ) in ("ask_howto",):
@@ -88,6 +92,19 @@ class ValidateKbFeedbackForm(FormValidationAction):
             return [missed, SlotSet(HELPED_SLOT, "no"), SlotSet("requested_slot", None)]
         dispatcher.utter_message(text="Sorry, I didn't get that. Did the article answer your question?")
         return [missed, unchanged(tracker), SlotSet("requested_slot", HELPED_SLOT)]
+
+
+async def answer_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> list[dict[str, Any]]:
+    """A question instead of a yes or no is a follow-up: answered from the article shown (or
+    another that answers it), then "Did this help?" about that answer. [] when no article answers
+    it: the question is then routed as a new message."""
+    hit = await follow_up_article(text, tracker.get_slot("kb_current") or {})
+    if hit is None:
+        return []
+    shown = answer_with(dispatcher, tracker, hit, "From our help article")
+    # The form goes on and asks about this answer, as a question of its own.
+    kept = [e for e in shown if e.get("event") != "followup" and e.get("name") != "requested_slot"]
+    return [*kept, SlotSet(OPEN_QUESTION, None), SlotSet("requested_slot", HELPED_SLOT)]
 
 
 def nothing_tried_but_articles(tracker: Tracker) -> bool:

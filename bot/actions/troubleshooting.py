@@ -190,7 +190,7 @@ class ValidateStepForm(FormValidationAction):
             elif not is_unknown(text):
                 verdict = yes_no(text)
             if kind is None and verdict is None:
-                kind = interruption(tracker, flow.intent)
+                kind = interruption(tracker, flow.intent, questions_are_detours=True)
         if kind in LEFT_TO_RULES:
             return None
         if kind is Interruption.STOP:

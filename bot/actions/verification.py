@@ -18,6 +18,7 @@ from accounts import async_backend
 from bot.actions.asking import MAX_ASKS, confirm, times_asked, unchanged
 from bot.actions.detours import answer_on_the_side, change_of_course, denied_and_said_instead
 from bot.actions.dialogue import PERSON_OR_NOT, latest_intent, latest_text, leave_csat_question
+from bot.actions.done_already import not_worked_yet
 from bot.actions.empathy import acknowledge_frustration
 from bot.actions.interruptions import Interruption, for_the_rules, interruption
 from bot.actions.limits import code_refusal, wrong_code, wrong_codes_left
@@ -136,6 +137,9 @@ class ActionBeginAccountTask(Action):
         if instead:
             return instead
         task = TASK_BY_INTENT.get(intent or "") or tracker.get_slot("account_task") or "release_seat"
+        again = not_worked_yet(dispatcher, tracker, task)
+        if again is not None:
+            return again
         acknowledge_frustration(dispatcher, tracker)
         if task != "ticket_status":
             quick = await kb_first(dispatcher, tracker, intent or "")

@@ -163,6 +163,16 @@ def test_conversation_signals() -> None:
     assert not signals.wants_information("can you reset my password")  # a request
 
 
+def test_what_a_side_question_tells_besides_asking() -> None:
+    # In the middle of a flow, the question is answered on the side; only the rest is an answer.
+    assert signals.besides_questions("its windows, how do i check the version?") == "its windows"
+    assert signals.besides_questions("btw while im here, how much does plus cost a month?") == "btw while im here"
+    assert signals.besides_questions("how long will this take?") == ""
+    # An aside's marker is no part of what the KB is searched with.
+    assert signals.question_core("by the way, what does plus cost per month?") == "what does plus cost per month?"
+    assert signals.question_core("btw while i'm here, can i pay with paypal") == "can i pay with paypal"
+
+
 def test_match_option_outside_its_question_needs_an_unmistakable_phrase() -> None:
     scope = BOOK.questions["scope"]
     assert match_option(scope, "all", asked=True) == "all"

@@ -674,6 +674,36 @@ async def test_a_denied_word_does_not_start_its_task(
     assert routed_to(events) is None and slot_events(events)["account_task"] == "reset_password"
 
 
+def test_a_task_done_a_moment_ago_is_known_until_two_more_messages() -> None:
+    from bot.actions.done_already import done_just_now
+
+    def user(text: str) -> dict:
+        return {"event": "user", "text": text, "parse_data": {}}
+
+    def slot(name: str, value: Any) -> dict:
+        return {"event": "slot", "name": name, "value": value}
+
+    done = [
+        user("i forgot my password"),
+        {"event": "action", "name": "action_begin_account_task"},
+        slot("account_task", "reset_password"),
+        user("alex@example.com"),
+        user("123456"),
+        {"event": "action", "name": "action_run_account_task"},
+        slot("account_task", None),
+        slot("resolved", True),
+    ]
+    assert done_just_now(tracker(events=[*done, user("it still says my password is wrong")])) == "reset_password"
+    assert done_just_now(tracker(events=[*done, user("5"), user("my password is wrong")])) == "reset_password"
+    assert done_just_now(tracker(events=[*done, user("5"), user("thanks"), user("my password is wrong")])) is None
+    # Said once, "not worked yet" is not said again: the next request does the task.
+    answered = [*done, user("still wrong"), {"event": "action", "name": "action_begin_account_task"}]
+    assert done_just_now(tracker(events=[*answered, slot("resolved", False), user("send it again")])) is None
+    # A task that did not get done is no task done.
+    failed = [*done[:-1], slot("resolved", False), user("still wrong")]
+    assert done_just_now(tracker(events=failed)) is None
+
+
 async def test_an_article_about_a_task_offers_the_task_behind_no() -> None:
     from bot.actions.kb import answer_with
     from kb_index.search import Hit

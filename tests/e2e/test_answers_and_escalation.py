@@ -89,6 +89,25 @@ def test_a_helpful_answer_counts_as_resolved(stack) -> None:
     assert "glad" in texts(stack.say(sender, "/affirm")).lower()
 
 
+def test_a_follow_up_question_about_an_article_is_answered_from_it(stack) -> None:
+    sender = new_sender()
+    reply = texts(stack.say(sender, "i removed some photos by mistake, how do i recover them"))
+    assert "restore-deleted-files" in reply and "Did this help?" in reply
+    # "those" and "that" refer to the article just shown: its passage about the plan answers
+    reply = texts(stack.say(sender, "how long does the free plan keep those for?"))
+    assert "30 days" in reply and "restore-deleted-files" in reply and "ticket" not in reply.lower()
+    assert "glad that helped" in texts(stack.say(sender, "yes"))
+
+
+def test_a_question_on_the_side_of_a_flow_is_answered_and_the_flow_goes_on(stack) -> None:
+    sender = new_sender()
+    assert "only this device" in texts(stack.say(sender, "my wifi keeps cutting out")).lower()
+    question = texts(stack.say(sender, "only my laptop"))
+    reply = texts(stack.say(sender, "by the way, what does plus cost per month?"))
+    assert "$6" in reply and reply.endswith(question.splitlines()[-1])
+    assert "ticket" not in reply.lower() and "Did this help?" not in reply
+
+
 def test_unhelpful_answers_lead_to_a_ticket_listing_what_was_tried(stack) -> None:
     sender = new_sender()
     first = texts(stack.say(sender, "how do I restore files I deleted last week?"))

@@ -151,6 +151,24 @@ def test_plan_change_needs_verification_and_an_explicit_yes(stack) -> None:
     assert "Done" in reply and "rate it" in reply.lower()
 
 
+def test_the_problem_named_again_after_a_reset_link_is_not_a_second_link(stack) -> None:
+    """At the rating question the customer says it still fails: the bot says what to do with the
+    link it sent instead of voiding it with another one, and a person or a new link is one tap away."""
+    chat = Chat(stack)
+    chat.say("i forgot my password")
+    chat.say("jordan@example.com")
+    assert "rate it from 1" in chat.say(chat.code("jordan@example.com")).lower()
+    links = len(read_outbox(stack.outbox, to="jordan@example.com"))
+    reply = chat.say("it still says my password is wrong")
+    assert "choose a new one with that link" in reply and "rate it" not in reply.lower()
+    assert len(read_outbox(stack.outbox, to="jordan@example.com")) == links
+    assert [b["title"] for b in buttons(chat.last)] == ["Send the link again", "Talk to a person"]
+    # Asked for once more, it is done once more.
+    reply = chat.tap("Send the link again")
+    assert "emailed a password reset link" in reply
+    assert len(read_outbox(stack.outbox, to="jordan@example.com")) == links + 1
+
+
 def test_cancel_offers_a_downgrade_first_and_no_keeps_everything(stack) -> None:
     chat = Chat(stack)
     chat.say("cancel my subscription")

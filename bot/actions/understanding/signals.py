@@ -68,7 +68,10 @@ _QUESTION_WORD = re.compile(
 # "I (only) wanted to know": one list for reading a question and for searching the KB with it.
 LEAD_INS = (
     r"hi|hey|hello|ok|okay|so|no|nope|wait|actually|sorry|oh|well|and|but|also|first|please|pls|"
-    r"quick question|question|just wondering|i was wondering"
+    r"quick question|question|just wondering|i was wondering|"
+    # asides: a question on the side of what is going on
+    r"by the way|btw|while (?:i ?['’]?m|i am) (?:here|at it)|one more thing|another thing|unrelated|off topic|"
+    r"side note|random question"
 )
 WANTS_TO_KNOW = (
     r"(?:i|we)(?:\s*['’]?d| would)? (?:only |just |really |first |actually )*(?:want|wanted|wanna|like|need|needed) "
@@ -117,6 +120,17 @@ def wants_information(text: str) -> bool:
     return any(_INFORMATION.match(part) for part in sentences if part) or (
         text.strip().endswith("?") and len(said.split()) >= 4
     )
+
+
+_CLAUSE_END = re.compile(r"[,;.?!]+\s*")
+
+
+def besides_questions(text: str) -> str:
+    """The message without its clauses that ask for information: "it's windows, how do I check
+    the version?" tells "it's windows"; "btw how much does plus cost a month?" tells nothing (its
+    "a month" is no answer about the problem)."""
+    clauses = [c for c in _CLAUSE_END.split(text) if c.strip()]
+    return ", ".join(c for c in clauses if not wants_information(c))
 
 
 def is_stop(text: str) -> bool:
