@@ -30,7 +30,11 @@ ASKS_WHETHER = re.compile(
 )
 REQUESTS = re.compile(r"\b(?:(?:can|could|would|will) you|please|i (?:want|need|would like|d like)|give me)\b")
 # A plan change talked about as a condition ("if I cancel today"), not asked for.
-CONDITIONAL_CHANGE = re.compile(r"\b(?:if|when|after|once) (?:i|we) (?:cancel|downgrade|upgrade|switch|stop)\b")
+# The verb may come a word or two on ("if I go up to Business", "once we finally switch").
+CONDITIONAL_CHANGE = re.compile(
+    r"\b(?:if|when|after|once) (?:i|we) (?:\w+ ){0,2}?(?:cancel|downgrade|upgrade|switch|stop|move|change|"
+    r"go (?:down|up|back))\b"
+)
 # A payment of this customer's that someone has to look at.
 ACCOUNT_SPECIFIC = re.compile(
     r"\b(?:charged (?:me )?(?:twice|double|two times|2 times|again|more than once|after|even though|wrong|too much)|"

@@ -24,7 +24,7 @@ from bot.actions.dialogue import (
 from bot.actions.empathy import acknowledge_frustration
 from bot.actions.handoff import hand_over
 from bot.actions.interruptions import for_the_rules
-from bot.actions.kb import answer_with, best_article
+from bot.actions.kb import DID_IT_HELP, answer_with, best_article
 from bot.actions.plain_text import as_plain, safe_name
 from bot.actions.sealed_slots import seal, unseal
 from bot.actions.triage import kb_first
@@ -35,6 +35,9 @@ from bot.actions.verification import WHY_VERIFY, is_verified, verified_here
 # 20 characters typed in one go (letters and at least one digit).
 KEY_LIKE = re.compile(r"\b[A-Za-z0-9]{3,7}(?:[-\s][A-Za-z0-9]{3,7}){3}\b|\b(?=[A-Za-z]*\d)[A-Za-z0-9]{20}\b")
 NOT_A_KEY, NO_KEY, GAVE_UP = "[not a key]", "[no key]", "[gave up]"
+# Twice a well-formed key the account backend does not know: the article on rejected keys comes
+# before a person (a key for another product, look-alike characters, an app that cannot go online).
+NOT_RECOGNISED = "[key not recognised]"
 # The customer turned to something else while asked for the key: nothing to activate, nobody to call.
 DROPPED = "[dropped]"
 # Tries at a key before a person checks the purchase (the question is asked at most twice).
@@ -124,7 +127,7 @@ class ValidateActivationForm(FormValidationAction):
         key = normalise_key(str(value))
         if (await async_backend().license_check(key)).status == "invalid":
             if tries >= MAX_KEY_TRIES:
-                return {"license_key": GAVE_UP, "key_tries": tries}
+                return {"license_key": NOT_RECOGNISED, "key_tries": tries}
             dispatcher.utter_message(
                 text="We don't recognise that key. Please check it for typos (0 and O, 1 and I are easy to mix up) "
                 "and type it again.",
@@ -145,6 +148,8 @@ class ActionActivateLicense(Action):
             return [SlotSet("license_key", None)]
         if key == NO_KEY:
             return await without_a_key(dispatcher, tracker)
+        if key == NOT_RECOGNISED:
+            return await unrecognised_key(dispatcher, tracker)
         if not key or not is_valid_key_format(key):
             dispatcher.utter_message(
                 text="I couldn't get a working key from you, so a person will help with activation."
@@ -191,10 +196,9 @@ async def release_answer(dispatcher: CollectingDispatcher, tracker: Tracker, yes
     return [*events, SlotSet("requested_slot", None), FollowupAction("verify_form")]
 
 
-async def without_a_key(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
-    """No key at hand: where to find it (the help article for the customer's question), a person
-    one tap away; nothing is filed unasked."""
-    asked = next(
+def activation_question(tracker: Tracker) -> str:
+    """What the customer said when they asked about activating: it sharpens the article search."""
+    return next(
         (
             e.get("text") or ""
             for e in reversed(tracker.events)
@@ -203,7 +207,12 @@ async def without_a_key(dispatcher: CollectingDispatcher, tracker: Tracker) -> l
         ),
         "",
     )
-    hit = await best_article(f"find my license key. {asked}")
+
+
+async def without_a_key(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """No key at hand: where to find it (the help article for the customer's question), a person
+    one tap away; nothing is filed unasked."""
+    hit = await best_article(f"find my license key. {activation_question(tracker)}")
     events = [SlotSet("license_key", None), SlotSet("resolved", False)]
     if hit is None:
         dispatcher.utter_message(
@@ -213,6 +222,21 @@ async def without_a_key(dispatcher: CollectingDispatcher, tracker: Tracker) -> l
         )
         return events
     return [*events, *answer_with(dispatcher, tracker, hit, "No problem. This help article says where to find it:")]
+
+
+async def unrecognised_key(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """A well-formed key we do not know, typed twice: the help article on rejected keys, with a
+    person behind "No" (the ticket then says why); a person at once when no article answers."""
+    # What happened is known (the key is not ours), whatever the customer first asked.
+    hit = await best_article("licence key not recognised: what to check")
+    events = [SlotSet("license_key", None), SlotSet("resolved", False)]
+    if hit is None:
+        dispatcher.utter_message(text="I still don't recognise that key, so a person will help with activation.")
+        note = "The key the customer typed twice is not one we know."
+        return [*events, *await hand_over(dispatcher, tracker, reason="account_action", note=note)]
+    buttons = [DID_IT_HELP[0], {"title": "No, I'd like a person", "payload": "/request_human"}]
+    lead = "I still don't recognise that key. This help article lists what usually causes that, and what to do:"
+    return [*events, *answer_with(dispatcher, tracker, hit, lead, buttons=buttons)]
 
 
 async def activate_here(

@@ -40,6 +40,10 @@ def test_a_cancellation_named_as_a_condition_is_not_a_request_to_cancel() -> Non
     assert not asks_for_plan_change(normalise("will i get anything back if i cancel mid month?"))
     assert asks_for_plan_change(normalise("cancel my plus plan"))
     assert asks_for_plan_change(normalise("can you cancel my subscription"))
+    # The change may be named a word or two after "if I"
+    assert not asks_for_plan_change(normalise("if we go back to free later, do we keep the old invoices?"))
+    assert not asks_for_plan_change(normalise("when i finally switch to business, how much is it per person?"))
+    assert asks_for_plan_change(normalise("please move me up to business"))
 
 
 @pytest.mark.parametrize(

@@ -141,6 +141,17 @@ def test_activation_moves_a_seat_after_the_owner_verifies(stack) -> None:
     assert "released the seat on **SAM-DESKTOP**" in reply and "2 of 2" in reply
 
 
+def test_a_key_we_do_not_know_gets_the_rejected_key_article_before_a_person(stack) -> None:
+    chat = Chat(stack)
+    chat.say("please activate desktop pro for me")
+    unknown = "QWERT-23456-ZXCVB-98765"
+    assert "don't recognise that key" in chat.say(unknown)
+    reply = chat.say(unknown)
+    assert "license-key-invalid" in reply and "Did this help?" in reply and "NIM-" not in reply
+    assert unknown not in reply
+    assert "passed this to our support team" in chat.tap("I'd like a person")
+
+
 def test_plan_change_needs_verification_and_an_explicit_yes(stack) -> None:
     chat = Chat(stack)
     chat.say("I'd like to upgrade my plan to business")
