@@ -29,7 +29,11 @@ PROMPTS: list[tuple[str, re.Pattern[str]]] = [
     ("kb_feedback", re.compile(r"did (this|that|the article) help", re.I)),
     ("clarify", re.compile(r"did you mean one of these", re.I)),
     ("out_of_scope", re.compile(r"outside what i can help with", re.I)),
-    ("offer_person", re.compile(r"(would you like|shall i get|want me to get|like me to pass).{0,40}person", re.I)),
+    # "Shall I pass your question to our billing team?" offers people too.
+    (
+        "offer_person",
+        re.compile(r"(would you like|shall i (?:get|pass)|want me to get|like me to pass).{0,40}(person|team)", re.I),
+    ),
 ]
 
 

@@ -13,7 +13,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.asking import confirm
-from bot.actions.detours import route_again, routed_again
+from bot.actions.detours import article_declined, route_again, routed_again
 from bot.actions.dialogue import PERSON_OR_NOT, latest_text, leave_csat_question
 from bot.actions.handoff import hand_over
 from bot.actions.kb import NO_THEN, THEN_SLOT, answer_with, get_searcher, kb_miss, search_kb
@@ -91,11 +91,11 @@ class ActionBillingQuestion(Action):
         if not routed_again(tracker) and asks_for_plan_change(said) and not about_a_payment(said):
             task = "cancel_subscription" if re.search(r"\bcancel|\bstop\b", said) else "subscription_change"
             return [*leave, *await route_again(tracker, text, intent=task)]
-        if routed_again(tracker) or about_a_payment(said) or asks_for_person(text):
+        if article_declined(tracker) or about_a_payment(said) or asks_for_person(text):
             dispatcher.utter_message(text=f"{TO_BILLING} I'll pass your question to them now.")
             if asks_for_person(text):
                 reason = "customer_asked"
-            elif routed_again(tracker):
+            elif article_declined(tracker):
                 reason = "no_kb_answer"  # the article did not answer it ("No, ask the billing team")
             else:
                 reason = "account_action"

@@ -30,7 +30,7 @@ from bot.actions.understanding.signals import (
     wants_information,
 )
 from bot.actions.widget_payloads import widget_payload
-from common.event_metadata import ROUTED_AGAIN
+from common.event_metadata import ARTICLE_DECLINED, ROUTED_AGAIN
 from common.intents import SUPPORT_INTENTS
 
 log = logging.getLogger(__name__)
@@ -97,26 +97,34 @@ async def read_on_its_own(tracker: Tracker, text: str) -> dict[str, Any]:
     return await parse(text) or latest
 
 
-def routed(tracker: Tracker, text: str, intent: dict[str, Any], entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def routed(
+    tracker: Tracker,
+    text: str,
+    intent: dict[str, Any],
+    entities: list[dict[str, Any]],
+    after_article: bool = False,
+) -> list[dict[str, Any]]:
+    """`after_article`: the customer said no to an article for this message, so what it is routed
+    to does not answer it from the KB again (kb_first, the billing questions)."""
     parse_data = {"text": text, "intent": intent, "intent_ranking": [intent], "entities": entities}
     user = UserUttered(text, parse_data=parse_data, input_channel=tracker.get_latest_input_channel())
-    return [ActionExecuted("action_listen"), {**user, "metadata": {ROUTED_AGAIN: True}}]
+    metadata = {ROUTED_AGAIN: True} | ({ARTICLE_DECLINED: True} if after_article else {})
+    return [ActionExecuted("action_listen"), {**user, "metadata": metadata}]
 
 
 async def route_again(
-    tracker: Tracker, text: str, exclude: str | None = None, intent: str | None = None
+    tracker: Tracker, text: str, exclude: str | None = None, intent: str | None = None, after_article: bool = False
 ) -> list[dict[str, Any]]:
     """Events that make Rasa handle `text` as the customer's next message: the rules for its intent
     then run as they would for a first message. The intent is `intent` when given, else the
     likeliest one other than `exclude` (text that is only part of the message is read on its own by
     the NLU). [] when the text names no problem."""
     if intent is not None:
-        return routed(
-            tracker, text, {"name": intent, "confidence": 1.0}, (tracker.latest_message or {}).get("entities") or []
-        )
+        entities = (tracker.latest_message or {}).get("entities") or []
+        return routed(tracker, text, {"name": intent, "confidence": 1.0}, entities, after_article)
     reading = await read_on_its_own(tracker, text)
     chosen = routing_intent(reading.get("intent_ranking") or [], exclude)
-    return routed(tracker, text, chosen, reading.get("entities") or []) if chosen else []
+    return routed(tracker, text, chosen, reading.get("entities") or [], after_article) if chosen else []
 
 
 async def take_up_instead(
@@ -151,6 +159,11 @@ async def take_up_instead(
 def routed_again(tracker: Tracker) -> bool:
     """Whether the latest message is one the bot routed again (so it is not triaged a second time)."""
     return bool(((tracker.latest_message or {}).get("metadata") or {}).get(ROUTED_AGAIN))
+
+
+def article_declined(tracker: Tracker) -> bool:
+    """Whether the latest message was routed on after the customer said no to an article for it."""
+    return bool(((tracker.latest_message or {}).get("metadata") or {}).get(ARTICLE_DECLINED))
 
 
 GOT_IT_WRONG = "Sorry, I got that wrong."

@@ -17,6 +17,8 @@ from bot.actions.dialogue import TALK_TO_PERSON, leave_csat_question
 # Customer messages after the task within which a request for it means "it didn't work": the
 # answer to the rating question, and one more.
 RECENT_MESSAGES = 2
+# Tasks that were about signing in: "I still can't sign in" right after one is about that task.
+SIGN_IN_TASKS = frozenset({"reset_password", "unlock"})
 # The action that finishes a task (account_tasks.py, or a confirmed change via confirmation.py).
 FINISHING_ACTIONS = frozenset({"action_run_account_task", "action_confirmed"})
 

@@ -118,9 +118,10 @@ def nothing_tried_yet(tracker: Tracker) -> bool:
 
 
 def answered_question(tracker: Tracker) -> str | None:
-    """What the customer typed that the article answered: their last message before this "no"."""
+    """What the customer typed that the article answered: their last message before this "no"
+    that was no yes or no itself (after a second article, the "no" to the first one)."""
     said = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"][:-1]
-    typed = [text for text in said if text.strip() and not text.startswith("/")]
+    typed = [text for text in said if text.strip() and not text.startswith("/") and yes_no(text) is None]
     return typed[-1] if typed else None
 
 
@@ -138,7 +139,7 @@ async def what_the_question_was_about(tracker: Tracker) -> list[dict[str, Any]]:
         found = await problem_sentence(question)
         if found and found["name"] in doable:
             chosen = {"name": found["name"], "confidence": found["confidence"]}
-    return routed(tracker, question, chosen, reading.get("entities") or []) if chosen else []
+    return routed(tracker, question, chosen, reading.get("entities") or [], after_article=True) if chosen else []
 
 
 class ActionKBFeedback(Action):
@@ -193,7 +194,7 @@ class ActionKBFeedback(Action):
         events.append(SlotSet("resolved", False))
         if then:
             # The article was the quick answer to a question about a problem or a task: now do that.
-            routed = await route_again(tracker, then["text"], intent=then["intent"])
+            routed = await route_again(tracker, then["text"], intent=then["intent"], after_article=True)
             return [*events, *routed]
         instead = await what_the_question_was_about(tracker) if nothing_tried_but_articles(tracker) else []
         if instead:

@@ -15,8 +15,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.asking import confirm
-from bot.actions.detours import route_by_problem_sentence, routed_again
+from bot.actions.detours import article_declined, route_by_problem_sentence
 from bot.actions.dialogue import PERSON_OR_NOT, TALK_TO_PERSON, latest_text, leave_csat_question
+from bot.actions.done_already import SIGN_IN_TASKS, done_just_now, not_worked_yet
 from bot.actions.empathy import acknowledge_frustration
 from bot.actions.handoff import hand_over
 from bot.actions.kb import (
@@ -51,7 +52,7 @@ async def kb_first(dispatcher: CollectingDispatcher, tracker: Tracker, intent: s
     when the message is a problem or request, was routed here by a "No" already, or no article
     answers it well."""
     text = latest_text(tracker)
-    if routed_again(tracker) or text.startswith("/"):
+    if article_declined(tracker) or text.startswith("/"):
         return None
     if intent not in ARTICLE_FIRST and not wants_information(text):
         return None
@@ -177,6 +178,9 @@ class ActionClarifyLogin(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         text = latest_text(tracker)
+        done = done_just_now(tracker)
+        if done in SIGN_IN_TASKS:
+            return not_worked_yet(dispatcher, tracker, done) or []
         if previous_action(tracker) != self.name():
             dispatcher.utter_message(response="utter_login_clarify")
             return leave_csat_question(tracker)

@@ -116,6 +116,13 @@ def test_facts_about_the_devices_that_work_are_not_taken_for_the_broken_one() ->
     assert "connection" not in found
 
 
+def test_two_options_of_one_question_in_a_message_leave_it_to_be_asked() -> None:
+    flow = BOOK.flows["vpn_issue"]
+    said = "the nimbus app can't connect while my vpn is on, but only nimbus fails, the rest works through it"
+    assert "vpn_problem" not in facts_in(said, flow, BOOK)
+    assert facts_in("my vpn won't connect at all", flow, BOOK)["vpn_problem"] == "cannot_connect"
+
+
 def test_yes_and_no_questions_are_only_read_when_asked() -> None:
     flow = BOOK.flows["wifi_dropout"]
     assert "neighbours" not in facts_in("yes, it drops", flow, BOOK)

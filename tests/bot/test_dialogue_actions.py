@@ -704,6 +704,33 @@ def test_a_task_done_a_moment_ago_is_known_until_two_more_messages() -> None:
     assert done_just_now(tracker(events=failed)) is None
 
 
+def test_the_question_an_article_answered_is_not_the_no_to_the_article_before() -> None:
+    from bot.actions.kb_feedback import answered_question
+
+    events = [
+        {"event": "user", "text": "my laptop crawls and strange ads pop up everywhere", "parse_data": {}},
+        {"event": "user", "text": "nope", "parse_data": {}},
+        {"event": "user", "text": "no", "parse_data": {}},
+    ]
+    assert answered_question(tracker(text="no", events=events)) == "my laptop crawls and strange ads pop up everywhere"
+
+
+async def test_cannot_sign_in_right_after_a_reset_link_is_about_that_link() -> None:
+    from bot.actions.triage import ActionClarifyLogin
+
+    events = [
+        {"event": "user", "text": "i forgot my password", "parse_data": {}},
+        {"event": "slot", "name": "account_task", "value": "reset_password"},
+        {"event": "action", "name": "action_run_account_task"},
+        {"event": "slot", "name": "resolved", "value": True},
+        {"event": "user", "text": "i still cant log in", "parse_data": {}},
+    ]
+    dispatcher = CollectingDispatcher()
+    await ActionClarifyLogin().run(dispatcher, tracker(text="i still cant log in", events=events), DOMAIN)
+    assert "choose a new one with that link" in said(dispatcher)
+    assert [b["title"] for b in dispatcher.messages[-1]["buttons"]] == ["Send the link again", "Talk to a person"]
+
+
 async def test_an_article_about_a_task_offers_the_task_behind_no() -> None:
     from bot.actions.kb import answer_with
     from kb_index.search import Hit

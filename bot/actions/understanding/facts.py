@@ -13,8 +13,9 @@ from bot.actions.understanding.text import normalise
 
 CLAUSE_BREAK = re.compile(r"\bbut\b|[,;.!?]|\bwhile\b|\bwhereas\b|\balthough\b|\bthough\b", re.IGNORECASE)
 WORKS_FINE = re.compile(r"\b(?:works?|working|fine|ok|okay|no problems?|no issues?|unaffected)\b")
-# Questions whose answers are about the other devices ("only mine, the others work fine").
-ABOUT_OTHERS_TOO = frozenset({"scope", "other_sites", "slowness"})
+# Questions whose answers are about the other devices or apps ("only mine, the others work fine",
+# "only Nimbus fails, everything else works through the VPN").
+ABOUT_OTHERS_TOO = frozenset({"scope", "other_sites", "slowness", "vpn_problem"})
 
 
 def answer_to(name: str, book: FlowBook, text: str) -> str | None:
@@ -48,11 +49,15 @@ def facts_in(text: str, flow: Flow, book: FlowBook, asked: str | None = None) ->
     for name in names:
         if name in found or name == asked or book.questions[name].asked_only:
             continue
+        said = set()
         for clause in clauses:
             if name not in ABOUT_OTHERS_TOO and WORKS_FINE.search(normalise(clause)):
                 continue  # "my phone on the Wi-Fi works fine" says nothing about the broken device
             value = match_option(book.questions[name], clause, asked=False)
             if value is not None:
-                found[name] = value
-                break
+                said.add(value)
+        # Two options in one message ("Nimbus can't connect ... everything else works through the
+        # VPN") is no unmistakable answer: the question is asked.
+        if len(said) == 1:
+            found[name] = said.pop()
     return found
