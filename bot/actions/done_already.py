@@ -1,7 +1,12 @@
-"""The same account task asked for again right after the bot did it ("it still says my password is
+"""Right after the bot did something, the customer says it has not worked.
+
+The same account task asked for again right after the bot did it ("it still says my password is
 wrong" at the rating question): for the customer it has not worked yet. Doing it twice would not
 help (a second reset link voids the first, a second unlock changes nothing) and would ask for a
-rating again, so the bot says what to check next and offers the task once more or a person."""
+rating again, so the bot says what to check next and offers the task once more or a person.
+
+A troubleshooting fix that does not hold ("it just dropped again" at the rating question) takes the
+flow up again at the step after the one that seemed to fix it (`troubleshooting.problem_back`)."""
 
 from __future__ import annotations
 
@@ -21,6 +26,8 @@ RECENT_MESSAGES = 2
 SIGN_IN_TASKS = frozenset({"reset_password", "unlock"})
 # The action that finishes a task (account_tasks.py, or a confirmed change via confirmation.py).
 FINISHING_ACTIONS = frozenset({"action_run_account_task", "action_confirmed"})
+# ...and the one that ends a troubleshooting flow at the step that fixed it (troubleshooting.py).
+STEP_OUTCOME_ACTION = "action_step_outcome"
 
 
 @dataclass(frozen=True)
@@ -58,9 +65,9 @@ NEXT_CHECK = {
 }
 
 
-def done_just_now(tracker: Tracker) -> str | None:
-    """The account task the bot finished (resolved) within the customer's last RECENT_MESSAGES
-    messages, or None."""
+def _resolved_just_now(tracker: Tracker) -> tuple[list[dict], int] | None:
+    """The tracker's events and the index of its `resolved: true`, when the bot resolved something
+    within the customer's last RECENT_MESSAGES messages and nothing was left open since."""
     events = list(tracker.events)
     messages = 0
     for i in range(len(events) - 1, -1, -1):
@@ -70,10 +77,26 @@ def done_just_now(tracker: Tracker) -> str | None:
             if messages > RECENT_MESSAGES:
                 return None
         elif event.get("event") == "slot" and event.get("name") == "resolved" and event.get("value") is not None:
-            if event.get("value") is not True or _finished_by(events, i) not in FINISHING_ACTIONS:
-                return None
-            return _task_at(events, i)
+            return (events, i) if event.get("value") is True else None
     return None
+
+
+def done_just_now(tracker: Tracker) -> str | None:
+    """The account task the bot finished within the customer's last RECENT_MESSAGES messages, or None."""
+    found = _resolved_just_now(tracker)
+    if found is None or _finished_by(*found) not in FINISHING_ACTIONS:
+        return None
+    return _last_set(*found, "account_task")
+
+
+def fixed_just_now(tracker: Tracker) -> tuple[str, int] | None:
+    """(flow, step index) of the troubleshooting step the customer confirmed as the fix within
+    their last RECENT_MESSAGES messages, or None."""
+    found = _resolved_just_now(tracker)
+    if found is None or _finished_by(*found) != STEP_OUTCOME_ACTION:
+        return None
+    flow, step = _last_set(*found, "ts_flow"), _last_set(*found, "ts_step")
+    return (flow, int(step or 0)) if flow else None
 
 
 def _finished_by(events: list[dict], index: int) -> str | None:
@@ -83,14 +106,14 @@ def _finished_by(events: list[dict], index: int) -> str | None:
     )
 
 
-def _task_at(events: list[dict], index: int) -> str | None:
-    """The account task in hand when events[index] happened: the last one set (task_ended clears
-    it in the same turn, a confirmed change a turn or two after it was set)."""
+def _last_set(events: list[dict], index: int, slot: str) -> Any:
+    """The slot's value when events[index] happened: the last one set (a task or a flow ends by
+    clearing it in the same turn, a confirmed change a turn or two after it was set)."""
     return next(
         (
             e["value"]
             for e in reversed(events[:index])
-            if e.get("event") == "slot" and e.get("name") == "account_task" and e.get("value")
+            if e.get("event") == "slot" and e.get("name") == slot and e.get("value") is not None
         ),
         None,
     )

@@ -18,7 +18,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.asking import MAX_ASKS, OPEN_QUESTION, asked_again, not_understood, times_asked
 from bot.actions.detours import answer_on_the_side, denied_and_said_instead, leave_flow, take_up_instead
 from bot.actions.diagnosis import answers, current_flow, question_slot
-from bot.actions.dialogue import latest_text, leave_csat_question, now_iso, wording
+from bot.actions.dialogue import latest_intent, latest_text, leave_csat_question, now_iso, wording
+from bot.actions.done_already import fixed_just_now
 from bot.actions.empathy import acknowledge_frustration
 from bot.actions.flow_content import Flow, Step, flow_book
 from bot.actions.handoff import hand_over
@@ -104,6 +105,9 @@ class ActionStartTroubleshooting(Action):
         instead = await denied_and_said_instead(tracker, intent)
         if instead:
             return instead
+        back = await problem_back(dispatcher, tracker)
+        if back is not None:
+            return back
         flow = flow_book().flows[intent]
         acknowledge_frustration(dispatcher, tracker)
         quick = await kb_first(dispatcher, tracker, intent)
@@ -296,6 +300,37 @@ async def give_up(
     )
     events = [SlotSet("ts_steps_tried", tried), *finished(resolved=False)]
     return [*events, *await hand_over(dispatcher, tracker, reason="repeated_failure", ts_steps=tried)]
+
+
+async def problem_back(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
+    """Right after a step fixed it, the customer says the problem is back ("it just dropped
+    again", or the same problem named once more): the flow goes on at the next step, or, with
+    none left, to what comes after the last one. None when that is not what happened."""
+    fixed = fixed_just_now(tracker)
+    if fixed is None or fixed[0] not in flow_book().flows:
+        return None
+    name, index = fixed
+    if latest_intent(tracker) != name and yes_no(latest_text(tracker)) != "no":
+        return None
+    flow = flow_book().flows[name]
+    path = path_of(tracker, flow)
+    index = min(index, len(path) - 1)
+    tried = record(tracker, flow, path[index], "fixed it at first, then the problem came back")
+    back = [*leave_csat_question(tracker), SlotSet("ts_flow", name), SlotSet(OPEN_QUESTION, None)]
+    if index + 1 >= len(path):
+        return [*back, *await give_up(dispatcher, tracker, flow, tried)]
+    dispatcher.utter_message(text="Sorry it's back. Let's try the next thing.")
+    return [
+        *back,
+        SlotSet("ts_steps_tried", tried),
+        SlotSet("ts_step", index + 1),
+        SlotSet(SHOWN_SLOT, None),
+        SlotSet(OUTCOME_SLOT, None),
+        SlotSet("pending", None),
+        SlotSet("resolved", False),
+        SlotSet("requested_slot", None),
+        FollowupAction("step_form"),
+    ]
 
 
 class ActionStepOutcome(Action):

@@ -144,7 +144,8 @@ def test_only_questions_that_change_the_steps_are_asked() -> None:
      ("perfect, that answers it", "yes"), ("no", "no"), ("nope", "no"), ("didn't help", "no"),
      ("no luck, same problem", "no"), ("still the same", "no"), ("not really", "no"), ("yes but still slow", "no"),
      ("ok", None), ("ok and how long until I get it?", None), ("hmm", None),
-     ("The messages are definitely on the website, I already checked", None)],
+     ("The messages are definitely on the website, I already checked", None),
+     ("ugh it disconnected again an hour later", "no"), ("the crash came back", "no"), ("working again!", "yes")],
 )  # fmt: skip
 def test_yes_and_no_are_read_from_the_words_and_a_success_is_never_assumed(typed: str, meaning: str | None) -> None:
     assert yes_no(typed) == meaning

@@ -715,6 +715,25 @@ def test_the_question_an_article_answered_is_not_the_no_to_the_article_before() 
     assert answered_question(tracker(text="no", events=events)) == "my laptop crawls and strange ads pop up everywhere"
 
 
+def test_a_step_that_fixed_it_a_moment_ago_is_known() -> None:
+    from bot.actions.done_already import done_just_now, fixed_just_now
+
+    events = [
+        {"event": "user", "text": "my wifi keeps dropping", "parse_data": {}},
+        {"event": "slot", "name": "ts_flow", "value": "wifi_dropout"},
+        {"event": "slot", "name": "ts_step", "value": 0},
+        {"event": "slot", "name": "ts_step", "value": 1},
+        {"event": "user", "text": "yes that fixed it", "parse_data": {}},
+        {"event": "action", "name": "action_step_outcome"},
+        {"event": "slot", "name": "ts_flow", "value": None},
+        {"event": "slot", "name": "ts_step", "value": None},
+        {"event": "slot", "name": "resolved", "value": True},
+        {"event": "user", "text": "nope it dropped again", "parse_data": {}},
+    ]
+    assert fixed_just_now(tracker(events=events)) == ("wifi_dropout", 1)
+    assert done_just_now(tracker(events=events)) is None  # no account task
+
+
 async def test_cannot_sign_in_right_after_a_reset_link_is_about_that_link() -> None:
     from bot.actions.triage import ActionClarifyLogin
 

@@ -127,6 +127,16 @@ def test_a_step_that_works_resolves_and_asks_for_a_rating(stack) -> None:
     assert "welcome" in chat.say("thanks!").lower()  # no rating: no nagging
 
 
+def test_a_fix_that_does_not_hold_takes_the_flow_up_at_the_next_step(stack) -> None:
+    chat = Chat(stack)
+    chat.reach_first_step("my laptop's wifi cuts out all the time")
+    assert "rate it from 1" in chat.tap("Yes, that fixed").lower()
+    reply = chat.say("hmm, it just disconnected again")
+    assert "Step 2 of" in reply and "Did that fix it?" in reply and "rate it" not in reply.lower()
+    assert "Step 3 of" in chat.tap("No, still")
+    assert "glad" in chat.tap("Yes, that fixed").lower()
+
+
 def test_activation_moves_a_seat_after_the_owner_verifies(stack) -> None:
     chat = Chat(stack)
     reply = chat.say("I need to activate my license key on my new laptop")

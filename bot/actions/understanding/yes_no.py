@@ -30,7 +30,10 @@ _NO_PHRASES = re.compile(
     r"does not work|not (?:working|fixed|really|quite|yet|helpful|solved)|still (?:not|the same|broken|happening|"
     r"dropping|crashing|slow|doesnt|does not|wont|cant|no)|same (?:problem|issue|thing|as before)|"
     r"hasnt (?:helped|worked|changed)|nothing changed|no good|not at all|made it worse|wont work|"
-    r"that s not it|thats not it|it s not it|not it)\b"
+    r"that s not it|thats not it|it s not it|not it|"
+    # the problem back: "it just dropped again", "crashed again", "the error came back"
+    r"(?:drop|crash|freez|froze|happen|fail|stop|disconnect|cut|die|died|broke|lost|hang|hung|went|gone)\w* "
+    r"(?:out |off |down |away )?again|came back|keeps (?:happening|doing it)|back to square one)\b"
 )
 _YES_PHRASES = re.compile(
     r"\b(?:that did it|did the trick|all good|works now|working now|working again|works again|it works|"
