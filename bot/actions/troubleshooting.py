@@ -28,7 +28,7 @@ from bot.actions.kb import answer_with, get_searcher
 from bot.actions.triage import kb_first
 from bot.actions.understanding.facts import facts_in
 from bot.actions.understanding.signals import is_correction, is_unknown, restated_problem
-from bot.actions.understanding.yes_no import yes_no
+from bot.actions.understanding.yes_no import problem_persists, yes_no
 from kb_index.search import Hit, IndexNotBuiltError
 
 DID_IT_FIX = [
@@ -310,8 +310,8 @@ async def problem_back(dispatcher: CollectingDispatcher, tracker: Tracker) -> li
     if fixed is None or fixed[0] not in flow_book().flows:
         return None
     name, index = fixed
-    if latest_intent(tracker) != name and yes_no(latest_text(tracker)) != "no":
-        return None
+    if latest_intent(tracker) != name and not problem_persists(latest_text(tracker)):
+        return None  # "no thanks" to the rating question is not the problem back
     flow = flow_book().flows[name]
     path = path_of(tracker, flow)
     index = min(index, len(path) - 1)

@@ -151,6 +151,14 @@ def test_yes_and_no_are_read_from_the_words_and_a_success_is_never_assumed(typed
     assert yes_no(typed) == meaning
 
 
+def test_the_problem_back_is_news_a_bare_no_is_not() -> None:
+    from bot.actions.understanding.yes_no import problem_persists
+
+    assert problem_persists("ugh it disconnected again") and problem_persists("nope, still not working")
+    # At the rating question these decline a rating; they say nothing about the fix.
+    assert not problem_persists("no thanks") and not problem_persists("nope") and not problem_persists("no")
+
+
 def test_conversation_signals() -> None:
     assert all(signals.is_stop(t) for t in ("stop", "Cancel", "never mind", "forget it", "nvm", "stop the questions"))
     assert not signals.is_stop("my app stops when I open it")

@@ -125,6 +125,11 @@ def test_a_step_that_works_resolves_and_asks_for_a_rating(stack) -> None:
     reply = chat.tap("Yes, that fixed")
     assert "glad" in reply.lower() and "rate it from 1" in reply.lower()
     assert "welcome" in chat.say("thanks!").lower()  # no rating: no nagging
+    again = Chat(stack)
+    again.reach_first_step("my laptop's wifi cuts out all the time")
+    again.tap("Yes, that fixed")
+    reply = again.say("no thanks")  # no rating, and no news about the fix
+    assert "Step 2" not in reply and "Anything else" in reply
 
 
 def test_a_fix_that_does_not_hold_takes_the_flow_up_at_the_next_step(stack) -> None:

@@ -72,5 +72,12 @@ def yes_no(text: str) -> str | None:
     return "no"
 
 
+def problem_persists(text: str) -> bool:
+    """Words that say the problem is still there or back ("it dropped again", "still not working",
+    "didn't help"), not a bare "no": "no thanks" to a rating question is no such news."""
+    said = normalise(text)
+    return bool(_NO_PHRASES.search(said)) and not _YES_PHRASES.search(said)
+
+
 def _fuzzy_yes(word: str) -> bool:
     return len(word) >= 5 and any(same_word(word, w) for w in ("worked", "working", "fixed", "solved", "perfect"))
