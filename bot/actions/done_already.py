@@ -5,6 +5,10 @@ wrong" at the rating question): for the customer it has not worked yet. Doing it
 help (a second reset link voids the first, a second unlock changes nothing) and would ask for a
 rating again, so the bot says what to check next and offers the task once more or a person.
 
+An article the customer has just said helped, and then did not after all ("actually it didn't
+help"), is answered as a "no" to it (`answer_retracted`): the flow or task it was about, the next
+article or a person, never the nearest article to the retraction's own words.
+
 A troubleshooting fix that does not hold ("it just dropped again" at the rating question) takes the
 flow up again at the step after the one that seemed to fix it (`troubleshooting.problem_back`)."""
 
@@ -14,10 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.dialogue import TALK_TO_PERSON, leave_csat_question
+from bot.actions.dialogue import TALK_TO_PERSON, latest_text, leave_csat_question
+from bot.actions.understanding.yes_no import problem_persists
 
 # Customer messages after the task within which a request for it means "it didn't work": the
 # answer to the rating question, and one more.
@@ -26,6 +31,8 @@ RECENT_MESSAGES = 2
 SIGN_IN_TASKS = frozenset({"reset_password", "unlock"})
 # The action that finishes a task (account_tasks.py, or a confirmed change via confirmation.py).
 FINISHING_ACTIONS = frozenset({"action_run_account_task", "action_confirmed"})
+# ...the one that takes "did this help?"'s answer (kb_feedback.py)...
+KB_FEEDBACK_ACTION = "action_kb_feedback"
 # ...and the one that ends a troubleshooting flow at the step that fixed it (troubleshooting.py).
 STEP_OUTCOME_ACTION = "action_step_outcome"
 
@@ -97,6 +104,29 @@ def fixed_just_now(tracker: Tracker) -> tuple[str, int] | None:
         return None
     flow, step = _last_set(*found, "ts_flow"), _last_set(*found, "ts_step")
     return (flow, int(step or 0)) if flow else None
+
+
+def answer_retracted(tracker: Tracker) -> list[dict[str, Any]] | None:
+    """ "It didn't help after all" within RECENT_MESSAGES messages of a "yes" to an article: the
+    events that take that yes back and let `action_kb_feedback` do what a "no" does. None when the
+    message says no such thing ("no thanks" only declines the rating)."""
+    if not problem_persists(latest_text(tracker)):
+        return None
+    found = _resolved_just_now(tracker)
+    feedback = list(tracker.get_slot("kb_feedback") or [])
+    if found is None or _finished_by(*found) != KB_FEEDBACK_ACTION or not feedback:
+        return None
+    helped = feedback[-1]
+    if helped.get("outcome") != "helped" or not helped.get("article_id"):
+        return None
+    return [
+        *leave_csat_question(tracker),
+        SlotSet("kb_feedback", feedback[:-1]),
+        SlotSet("kb_current", {"article_id": helped["article_id"], "title": helped.get("title", "")}),
+        SlotSet("kb_helped", "no"),
+        SlotSet("resolved", False),
+        FollowupAction(KB_FEEDBACK_ACTION),
+    ]
 
 
 def _finished_by(events: list[dict], index: int) -> str | None:

@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.asking import confirm
 from bot.actions.detours import article_declined, route_by_problem_sentence
 from bot.actions.dialogue import PERSON_OR_NOT, TALK_TO_PERSON, latest_text, leave_csat_question
-from bot.actions.done_already import SIGN_IN_TASKS, done_just_now, not_worked_yet
+from bot.actions.done_already import SIGN_IN_TASKS, answer_retracted, done_just_now, not_worked_yet
 from bot.actions.empathy import acknowledge_frustration
 from bot.actions.handoff import hand_over
 from bot.actions.kb import (
@@ -203,6 +203,9 @@ class ActionAnswerFromKB(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         question = (tracker.latest_message or {}).get("text") or ""
+        retracted = answer_retracted(tracker)
+        if retracted is not None:
+            return retracted  # "actually it didn't help": a "no" to that article, not a new search
         leave = leave_csat_question(tracker)
         searcher = get_searcher()
         try:

@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.detours import route_by_problem_sentence
 from bot.actions.dialogue import TALK_TO_PERSON, latest_intent, latest_text, leave_csat_question
+from bot.actions.done_already import answer_retracted
 from bot.actions.handoff import hand_over
 from bot.actions.troubleshooting import problem_back
 from bot.actions.understanding.signals import asks_to_talk_to_someone
@@ -105,9 +106,9 @@ class ActionClarify(Action):
             # Unclear what it is about, but clear whom the customer wants: a person.
             dispatcher.utter_message(text="Of course, I'll pass this to a person.")
             return [*leave, *await hand_over(dispatcher, tracker, reason="customer_asked")]
-        back = await problem_back(dispatcher, tracker)
+        back = await problem_back(dispatcher, tracker) or answer_retracted(tracker)
         if back is not None:
-            return back  # "hmm, it just dropped again" right after a step fixed it
+            return back  # "hmm, it just dropped again" right after a step or an article fixed it
         instead = await route_by_problem_sentence(tracker)
         if instead:
             return [*leave, *instead]  # unclear as a whole, but one sentence names the problem
@@ -178,7 +179,7 @@ class ActionSkipRating(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        back = await problem_back(dispatcher, tracker)
+        back = await problem_back(dispatcher, tracker) or answer_retracted(tracker)
         if back is not None:
             return back  # "no, it crashed again" instead of a rating: the fix did not hold
         intent = latest_intent(tracker)

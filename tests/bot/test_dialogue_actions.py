@@ -734,6 +734,26 @@ def test_a_step_that_fixed_it_a_moment_ago_is_known() -> None:
     assert done_just_now(tracker(events=events)) is None  # no account task
 
 
+def test_a_yes_to_an_article_is_taken_back_only_by_news_that_it_did_not_help() -> None:
+    from bot.actions.done_already import answer_retracted
+
+    helped = {"article_id": "export-data", "title": "Export", "outcome": "helped", "at": "t"}
+    events = [
+        {"event": "user", "text": "how do i export my data", "parse_data": {}},
+        {"event": "user", "text": "yes", "parse_data": {}},
+        {"event": "action", "name": "action_kb_feedback"},
+        {"event": "slot", "name": "resolved", "value": True},
+    ]
+
+    def said(text: str) -> Tracker:
+        return tracker({"kb_feedback": [helped]}, text=text, events=[*events, {"event": "user", "text": text}])
+
+    taken_back = slot_events(answer_retracted(said("actually it didn't help")))
+    assert taken_back["kb_helped"] == "no" and taken_back["kb_feedback"] == []
+    assert taken_back["kb_current"]["article_id"] == "export-data"
+    assert answer_retracted(said("no thanks")) is None
+
+
 async def test_cannot_sign_in_right_after_a_reset_link_is_about_that_link() -> None:
     from bot.actions.triage import ActionClarifyLogin
 

@@ -108,6 +108,16 @@ def test_a_question_on_the_side_of_a_flow_is_answered_and_the_flow_goes_on(stack
     assert "ticket" not in reply.lower() and "Did this help?" not in reply
 
 
+def test_an_article_that_did_not_help_after_all_is_a_no_to_it(stack) -> None:
+    sender = new_sender()
+    stack.say(sender, "how can I export all my data?")
+    assert "glad" in texts(stack.say(sender, "yes that helped")).lower()
+    reply = texts(stack.say(sender, "hmm, actually it didn't help, there is no such option"))
+    # What a "no" to that article does (here a person), not the nearest article to these words
+    assert "passed this to our support team" in reply and "closest one I have" not in reply
+    assert "glad" not in texts(stack.say(new_sender(), "no thanks")).lower()
+
+
 def test_unhelpful_answers_lead_to_a_ticket_listing_what_was_tried(stack) -> None:
     sender = new_sender()
     first = texts(stack.say(sender, "how do I restore files I deleted last week?"))
