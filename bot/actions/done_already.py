@@ -14,6 +14,7 @@ flow up again at the step after the one that seemed to fix it (`troubleshooting.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,11 +150,14 @@ def _last_set(events: list[dict], index: int, slot: str) -> Any:
     )
 
 
-def not_worked_yet(dispatcher: CollectingDispatcher, tracker: Tracker, task: str) -> list[dict[str, Any]] | None:
-    """The task was asked for right after the bot did it: say what to check instead of doing it
-    again (None when that is not the case, and the task goes ahead)."""
-    check = NEXT_CHECK.get(task)
-    if check is None or done_just_now(tracker) != task:
+def not_worked_yet(
+    dispatcher: CollectingDispatcher, tracker: Tracker, tasks: Collection[str]
+) -> list[dict[str, Any]] | None:
+    """One of `tasks` was asked about right after the bot did it: say what to check instead of
+    doing it again (None when that is not the case, and the task goes ahead)."""
+    task = done_just_now(tracker)
+    check = NEXT_CHECK.get(task) if task in tasks else None
+    if check is None:
         return None
     buttons = [check.again, TALK_TO_PERSON] if check.again else [TALK_TO_PERSON]
     dispatcher.utter_message(text=check.text, buttons=buttons)

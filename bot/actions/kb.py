@@ -69,7 +69,22 @@ def answer_with(
     doubted: bool = False,
     question: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Quote the article, cite it, then "Did this help?" (kb_feedback_form asks it, with `buttons`).
+    """Quote the article, cite it, then "Did this help?" (kb_feedback_form asks it, with `buttons`)."""
+    shown = show_answer(dispatcher, tracker, hit, lead, buttons, doubted, question)
+    return [*shown, SlotSet("requested_slot", None), FollowupAction("kb_feedback_form")]
+
+
+def show_answer(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    hit: Hit,
+    lead: str,
+    buttons: list[dict[str, str]] | None = None,
+    doubted: bool = False,
+    question: str | None = None,
+) -> list[dict[str, Any]]:
+    """Quote the article and cite it; the slot events that "Did this help?" reads, for a caller
+    that asks it (`answer_with`, or kb_feedback_form itself for a follow-up question).
     A `doubted` hit (the KB's decision is not sure it answers) is named as the nearest article,
     unquoted: a passage that may not answer must not read as the answer. With the customer's
     `question` and an article about a task the assistant can do (its `task:`), "No" offers that
@@ -96,8 +111,6 @@ def answer_with(
         SlotSet("kb_current", {"article_id": hit.article_id, "title": hit.title}),
         SlotSet("kb_buttons", buttons or DID_IT_HELP),
         SlotSet("kb_helped", None),
-        SlotSet("requested_slot", None),
-        FollowupAction("kb_feedback_form"),
     ]
 
 
@@ -136,9 +149,10 @@ async def follow_up_article(question: str, current: dict[str, Any]) -> Hit | Non
     question's "that" and "it" have something to refer to. A question about something else is
     answered by its own best article when that one scores at least as well. None when neither
     answers (kb_index's decision)."""
-    in_context = await search_kb(f"{current.get('title', '')}: {question}", 3)
+    in_context, other = await asyncio.gather(
+        search_kb(f"{current.get('title', '')}: {question}", 3), best_article(question)
+    )
     same = next((h for h in in_context if h.article_id == current.get("article_id") and h.answers), None)
-    other = await best_article(question)
     elsewhere = other is not None and other.article_id != current.get("article_id")
     if elsewhere and (same is None or other.score >= same.score):
         return other

@@ -16,7 +16,7 @@ from bot.actions.dialogue import PERSON_OR_NOT, latest_intent, latest_text, now_
 from bot.actions.flow_content import flow_book
 from bot.actions.handoff import hand_over, not_understood_before
 from bot.actions.interruptions import Interruption, interruption
-from bot.actions.kb import DID_IT_HELP, NO_THEN, THEN_SLOT, answer_with, follow_up_article
+from bot.actions.kb import DID_IT_HELP, NO_THEN, THEN_SLOT, answer_with, follow_up_article, show_answer
 from bot.actions.triage import ask_problem_area
 from bot.actions.understanding.signals import is_unknown, wants_information
 from bot.actions.understanding.yes_no import yes_no
@@ -101,10 +101,9 @@ async def answer_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, t
     hit = await follow_up_article(text, tracker.get_slot("kb_current") or {})
     if hit is None:
         return []
-    shown = answer_with(dispatcher, tracker, hit, "From our help article")
+    shown = show_answer(dispatcher, tracker, hit, "From our help article")
     # The form goes on and asks about this answer, as a question of its own.
-    kept = [e for e in shown if e.get("event") != "followup" and e.get("name") != "requested_slot"]
-    return [*kept, SlotSet(OPEN_QUESTION, None), SlotSet("requested_slot", HELPED_SLOT)]
+    return [*shown, SlotSet(OPEN_QUESTION, None), SlotSet("requested_slot", HELPED_SLOT)]
 
 
 def nothing_tried_but_articles(tracker: Tracker) -> bool:

@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.asking import confirm
 from bot.actions.detours import article_declined, route_by_problem_sentence
 from bot.actions.dialogue import PERSON_OR_NOT, TALK_TO_PERSON, latest_text, leave_csat_question
-from bot.actions.done_already import SIGN_IN_TASKS, answer_retracted, done_just_now, not_worked_yet
+from bot.actions.done_already import SIGN_IN_TASKS, answer_retracted, not_worked_yet
 from bot.actions.empathy import acknowledge_frustration
 from bot.actions.handoff import hand_over
 from bot.actions.kb import (
@@ -178,9 +178,9 @@ class ActionClarifyLogin(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         text = latest_text(tracker)
-        done = done_just_now(tracker)
-        if done in SIGN_IN_TASKS:
-            return not_worked_yet(dispatcher, tracker, done) or []
+        again = not_worked_yet(dispatcher, tracker, SIGN_IN_TASKS)
+        if again is not None:
+            return again
         if previous_action(tracker) != self.name():
             dispatcher.utter_message(response="utter_login_clarify")
             return leave_csat_question(tracker)

@@ -137,7 +137,7 @@ class ActionBeginAccountTask(Action):
         if instead:
             return instead
         task = TASK_BY_INTENT.get(intent or "") or tracker.get_slot("account_task") or "release_seat"
-        again = not_worked_yet(dispatcher, tracker, task)
+        again = not_worked_yet(dispatcher, tracker, {task})
         if again is not None:
             return again
         acknowledge_frustration(dispatcher, tracker)
